@@ -1,0 +1,168 @@
+# tutorial_example(): the single declaration of an example program.
+#
+#   tutorial_example(NAME [LIBS flag...] [FLAGS flag...] [ARGS arg...]
+#                    [TIMEOUT seconds] [MPI] [NP n] [THREADS] [DOXYGEN])
+#
+# NAME.cpp and NAME.expect live in the calling chapter folder (examples/<chapter>/).
+# From this one call derive: the executable, the command a reader types to build it
+# (written to the manifest that the Sphinx directive reads), the run that captures its
+# output, its CTest tests (run + audit, standalone build, bad arguments), its chapter
+# target, and its Doxygen input.
+#
+#   LIBS     link flags as a reader types them (-lrt, -ltbb); used verbatim here too
+#   FLAGS    compile-and-link flags (-fopenmp)
+#   ARGS     arguments for the captured run
+#   TIMEOUT  seconds before the runner kills the whole process tree (default 30)
+#   MPI      build with mpicxx, run as `mpirun -np NP --oversubscribe` (NP default 4)
+#   THREADS  the example uses threads: it is also run under ThreadSanitizer
+#   DOXYGEN  Doxygen reads this file, so a page can render it with Breathe
+
+set(TUTORIAL_CXX_STD_FLAGS -std=c++20 -O2 -Wall -Wextra -Wpedantic -pthread)
+set(TUTORIAL_RUNNER ${PROJECT_SOURCE_DIR}/tools/runner.py)
+set(TUTORIAL_BAD_ARGS_EXPECT ${PROJECT_SOURCE_DIR}/tools/bad-arguments.expect)
+
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  set(TUTORIAL_COMPILER "GCC ${CMAKE_CXX_COMPILER_VERSION}")
+  set(TUTORIAL_CONFIG gcc)
+else()
+  set(TUTORIAL_COMPILER "${CMAKE_CXX_COMPILER_ID} ${CMAKE_CXX_COMPILER_VERSION}")
+  string(TOLOWER "${CMAKE_CXX_COMPILER_ID}" TUTORIAL_CONFIG)
+endif()
+if(TUTORIAL_SANITIZE STREQUAL "address")
+  string(APPEND TUTORIAL_CONFIG "-asan")
+elseif(TUTORIAL_SANITIZE STREQUAL "thread")
+  string(APPEND TUTORIAL_CONFIG "-tsan")
+endif()
+
+# JSON string literal for the manifest.
+function(_tutorial_json_string out value)
+  string(REPLACE "\\" "\\\\" value "${value}")
+  string(REPLACE "\"" "\\\"" value "${value}")
+  set(${out} "\"${value}\"" PARENT_SCOPE)
+endfunction()
+
+function(tutorial_example name)
+  cmake_parse_arguments(PARSE_ARGV 1 ex "MPI;THREADS;DOXYGEN" "TIMEOUT;NP" "LIBS;FLAGS;ARGS")
+  if(ex_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "tutorial_example(${name}): unknown arguments: ${ex_UNPARSED_ARGUMENTS}")
+  endif()
+  get_filename_component(chapter "${CMAKE_CURRENT_SOURCE_DIR}" NAME)
+  set(id "${chapter}/${name}")
+  set(src "${CMAKE_CURRENT_SOURCE_DIR}/${name}.cpp")
+  set(expect "${CMAKE_CURRENT_SOURCE_DIR}/${name}.expect")
+  foreach(file IN ITEMS "${src}" "${expect}")
+    if(NOT EXISTS "${file}")
+      message(FATAL_ERROR "tutorial_example(${name}): ${file} does not exist")
+    endif()
+  endforeach()
+  if(NOT ex_TIMEOUT)
+    set(ex_TIMEOUT 30)
+  endif()
+  if(NOT ex_NP)
+    set(ex_NP 4)
+  endif()
+
+  # Under ThreadSanitizer only examples that use threads are built.
+  if(TUTORIAL_SANITIZE STREQUAL "thread" AND NOT ex_THREADS)
+    return()
+  endif()
+
+  # The executable: exactly the reader's flags, plus -Werror.
+  set(target "${chapter}.${name}")
+  add_executable(${target} "${src}")
+  set_target_properties(${target} PROPERTIES OUTPUT_NAME ${name}
+    RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/bin/${chapter}")
+  target_compile_options(${target} PRIVATE ${TUTORIAL_CXX_STD_FLAGS} -Werror ${ex_FLAGS})
+  target_link_options(${target} PRIVATE -pthread ${ex_FLAGS})
+  target_link_libraries(${target} PRIVATE ${ex_LIBS})
+  set(compiler g++)
+  set(launcher "")
+  if(ex_MPI)
+    find_package(MPI REQUIRED COMPONENTS CXX)
+    target_link_libraries(${target} PRIVATE MPI::MPI_CXX)
+    set(compiler mpicxx)
+    set(launcher mpirun -np ${ex_NP} --oversubscribe)
+  endif()
+
+  # What the reader types (shown on the page, run by the standalone-build test).
+  list(JOIN TUTORIAL_CXX_STD_FLAGS " " std_flags)
+  string(JOIN " " build_command ${compiler} ${std_flags} ${ex_FLAGS} ${name}.cpp -o ${name} ${ex_LIBS})
+  string(JOIN " " run_command ${launcher} ./${name} ${ex_ARGS})
+
+  # Capture: re-run only when the binary, its arguments or its expectations change.
+  set(out "${CMAKE_BINARY_DIR}/outputs/${chapter}/${name}")
+  set(run ${TUTORIAL_PYTHON} ${TUTORIAL_RUNNER} --name ${id} --timeout ${ex_TIMEOUT}
+          --compiler "${TUTORIAL_COMPILER}")
+  if(NOT TARGET chapter-${chapter})
+    add_custom_target(chapter-${chapter} ALL)
+    set_property(GLOBAL APPEND PROPERTY TUTORIAL_CHAPTERS ${chapter})
+  endif()
+  if(TUTORIAL_RUN_EXAMPLES)   # OFF: outputs come from elsewhere (CI's chapter jobs)
+    add_custom_command(OUTPUT "${out}.txt" "${out}.json"
+      COMMAND ${run} --expect "${expect}" --out "${out}" -- ${launcher} $<TARGET_FILE:${target}> ${ex_ARGS}
+      DEPENDS ${target} "${expect}" ${TUTORIAL_RUNNER} ${PROJECT_SOURCE_DIR}/tools/expect.py
+      WORKING_DIRECTORY "${CMAKE_BINARY_DIR}/bin/${chapter}"
+      COMMENT "Running ${id}"
+      VERBATIM)
+    # Custom-command outputs are only visible to targets of the same directory,
+    # so each run gets a target here and the chapter target collects them.
+    add_custom_target(run.${target} DEPENDS "${out}.txt" "${out}.json")
+    add_dependencies(chapter-${chapter} run.${target})
+  endif()
+
+  # Labels: the chapter; run (a checked run, logged for the verification
+  # summary), args (bad arguments), standalone (the reader's build command).
+  add_test(NAME example.${id}
+    COMMAND ${run} --expect "${expect}" --out "${CMAKE_BINARY_DIR}/test-outputs/${id}"
+            --log "${CMAKE_BINARY_DIR}/results.jsonl" --config ${TUTORIAL_CONFIG}
+            -- ${launcher} $<TARGET_FILE:${target}> ${ex_ARGS}
+    WORKING_DIRECTORY "${CMAKE_BINARY_DIR}/bin/${chapter}")
+  add_test(NAME bad-arguments.${id}
+    COMMAND ${run} --expect "${TUTORIAL_BAD_ARGS_EXPECT}"
+            -- ${launcher} $<TARGET_FILE:${target}> --no-such-option
+    WORKING_DIRECTORY "${CMAKE_BINARY_DIR}/bin/${chapter}")
+  set_tests_properties(example.${id} PROPERTIES LABELS "${chapter};run" TIMEOUT 300)
+  set_tests_properties(bad-arguments.${id} PROPERTIES LABELS "${chapter};args" TIMEOUT 300)
+  if(NOT TUTORIAL_SANITIZE)   # the standalone command has no sanitizer flags
+    add_test(NAME standalone.${id}
+      COMMAND ${TUTORIAL_PYTHON} ${PROJECT_SOURCE_DIR}/tools/standalone.py "${src}" "${build_command}")
+    set_tests_properties(standalone.${id} PROPERTIES LABELS "${chapter};standalone")
+  endif()
+
+  if(ex_DOXYGEN)
+    set_property(GLOBAL APPEND PROPERTY TUTORIAL_DOXYGEN_INPUTS "${src}")
+  endif()
+
+  # The manifest entry that the Sphinx directive reads.
+  set(entry "")
+  foreach(pair IN ITEMS "id;${id}" "chapter;${chapter}" "name;${name}" "source;${src}"
+                        "output;${out}" "build_command;${build_command}"
+                        "run_command;${run_command}")
+    list(GET pair 0 key)
+    list(SUBLIST pair 1 -1 value)
+    list(JOIN value ";" value)
+    _tutorial_json_string(json_value "${value}")
+    string(APPEND entry "\"${key}\": ${json_value}, ")
+  endforeach()
+  if(ex_THREADS)
+    string(APPEND entry "\"threads\": true")
+  else()
+    string(APPEND entry "\"threads\": false")
+  endif()
+  set_property(GLOBAL APPEND_STRING PROPERTY TUTORIAL_MANIFEST "    {${entry}},\n")
+endfunction()
+
+# Called once after every chapter is added: the manifest the docs read.
+function(tutorial_finish)
+  get_property(chapters GLOBAL PROPERTY TUTORIAL_CHAPTERS)
+  list(TRANSFORM chapters PREPEND chapter- OUTPUT_VARIABLE chapter_targets)
+  set(TUTORIAL_CHAPTER_TARGETS ${chapter_targets} PARENT_SCOPE)
+  add_custom_target(examples)   # every chapter: build and capture, no site
+  if(chapter_targets)
+    add_dependencies(examples ${chapter_targets})
+  endif()
+  get_property(manifest GLOBAL PROPERTY TUTORIAL_MANIFEST)
+  string(REGEX REPLACE ",\n$" "\n" manifest "${manifest}")
+  file(CONFIGURE OUTPUT "${CMAKE_BINARY_DIR}/examples.json"
+       CONTENT "{\"examples\": [\n${manifest}]}\n" @ONLY)
+endfunction()

@@ -1,0 +1,63 @@
+# Sphinx configuration. Sources are in docs/; the build (cmake --build build) runs
+# sphinx-build with TUTORIAL_BUILD_DIR set, where the example manifest, the captured
+# outputs, Doxygen's XML and the fixed furo files are.
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+BUILD = os.environ.get("TUTORIAL_BUILD_DIR", os.path.join(ROOT, "build"))
+sys.path.insert(0, os.path.join(ROOT, "docs", "_ext"))
+
+project = "Multiprocessing in C++"
+author = "Multiprocessing in C++"
+copyright = "2026 " + author
+root_doc = "index"
+exclude_patterns = ["_build", "locales", "_root", "Thumbs.db", ".DS_Store"]
+
+extensions = ["cpp_example", "breathe", "sphinx.ext.graphviz", "sphinx_copybutton"]
+
+# Languages: English source, Simplified Chinese from gettext catalogues (one per page).
+language = "en"
+locale_dirs = ["locales/"]
+gettext_compact = False
+gettext_uuid = False
+gettext_location = False   # no machine-specific paths in the catalogues
+gettext_additional_targets = []   # never literal-block: code and output stay as built
+
+# Theme: Debian's furo, with its broken static files replaced (tools/furo_fix.py).
+html_theme = "furo"
+html_title = "Multiprocessing in C++"
+html_favicon = "docs/_static/favicon.svg"
+templates_path = ["docs/_templates"]
+html_static_path = ["docs/_static", os.path.join(BUILD, "furo-static")]
+html_css_files = ["tutorial.css"]
+html_sidebars = {"**": ["sidebar/brand.html", "sidebar/search.html",
+                        "sidebar/language.html", "sidebar/scroll-start.html",
+                        "sidebar/navigation.html", "sidebar/scroll-end.html"]}
+html_copy_source = False
+html_show_sourcelink = False
+html_last_updated_fmt = None
+pygments_style = "sphinx"
+pygments_dark_style = "monokai"
+
+graphviz_output_format = "svg"
+copybutton_prompt_text = "$ "
+copybutton_only_copy_prompt_lines = False
+
+breathe_projects = {"examples": os.path.join(BUILD, "doxygen", "xml")}
+breathe_default_project = "examples"
+breathe_show_include = False
+breathe_default_members = ()
+
+
+def per_language(app, config):
+    """Settings that depend on -D language=… (applied after this file is read)."""
+    if config.language == "zh_CN":
+        config.smartquotes = False   # Sphinx 5.3 would curl quotes in Chinese text
+        config.html_search_language = "zh"
+        config.html_search_options = {
+            "dict": os.path.join(ROOT, "docs", "jieba-terms.txt")}
+
+
+def setup(app):
+    app.connect("config-inited", per_language)

@@ -1,0 +1,354 @@
+"""Sphinx side of the example pipeline.
+
+``.. cpp-example:: <chapter>/<name>`` renders an example declared with
+tutorial_example(): its source with line numbers, a download link, the exact build
+and run commands, and the output captured by this build with its exit status, run
+time and platform. ``.. cpp-example-plot::`` draws a CSV table that an example
+printed. Both read the manifest CMake writes (``$TUTORIAL_BUILD_DIR/examples.json``);
+an unknown name or a missing output is a build error, and every declared example must
+be shown by exactly one page.
+"""
+import csv
+import json
+import os
+import re
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx import addnodes
+from sphinx.transforms import SphinxTransform
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+logger = logging.getLogger(__name__)
+
+# Labels of the example block, per language (code and output are never translated).
+LABELS = {
+    "en": {"source": "Source", "download": "download", "build": "Build and run",
+           "output": "Output", "exit": "exit status", "signal": "killed by",
+           "time": "run time", "captured": "captured by this build",
+           "cpus": "CPUs", "verified": "Verified by this build",
+           "runs": "runs", "not_verified": "Verification: not run in this build "
+           "(tools/test.sh runs it)", "threads_only": "TSan: only for examples that "
+           "use threads", "audit": "no leftover processes or IPC objects"},
+    "zh_CN": {"source": "源代码", "download": "下载", "build": "编译并运行",
+              "output": "输出", "exit": "退出状态", "signal": "被信号终止",
+              "time": "运行时间", "captured": "由本次构建实际运行并捕获",
+              "cpus": "个 CPU", "verified": "本次构建的验证",
+              "runs": "次运行", "not_verified": "验证：本次构建未运行（由 tools/test.sh 运行）",
+              "threads_only": "TSan：仅用于使用线程的示例",
+              "audit": "未遗留任何进程或 IPC 对象"},
+}
+
+
+def build_dir():
+    path = os.environ.get("TUTORIAL_BUILD_DIR", "")
+    if not path:
+        raise RuntimeError("TUTORIAL_BUILD_DIR is not set: build the site with "
+                           "`cmake --build build` (see README.md)")
+    return path
+
+
+_manifest = None
+
+
+def manifest():
+    global _manifest
+    if _manifest is None:
+        path = os.path.join(build_dir(), "examples.json")
+        with open(path, encoding="utf-8") as f:
+            _manifest = {e["id"]: e for e in json.load(f)["examples"]}
+    return _manifest
+
+
+class example_block(nodes.General, nodes.Element):
+    """Wrapper whose HTML carries translate="no": browser translators skip it."""
+
+
+def visit_example_block(self, node):
+    self.body.append(self.starttag(node, "div", CLASS="cpp-example", translate="no"))
+
+
+def depart_example_block(self, node):
+    self.body.append("</div>\n")
+
+
+def labels(env):
+    return LABELS.get(env.config.language or "en", LABELS["en"])
+
+
+class ExampleDirective(SphinxDirective):
+    required_arguments = 1
+    has_content = False
+    option_spec = {"emphasize-lines": directives.unchanged}
+
+    def lookup(self):
+        example_id = self.arguments[0]
+        if self.env.app.builder.name == "gettext":
+            return example_id, None   # nothing here is translatable
+        try:
+            entry = manifest().get(example_id)
+        except (OSError, ValueError, RuntimeError) as e:
+            raise self.error(f"cannot read the example manifest: {e}")
+        if entry is None:
+            raise self.error(f"unknown example {example_id!r}: no tutorial_example() "
+                             f"declares it (examples/{example_id}.cpp + CMakeLists.txt)")
+        return example_id, entry
+
+    def read(self, path, what):
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except OSError:
+            raise self.error(f"{self.arguments[0]}: {what} {path} is missing; "
+                             "build the examples first (cmake --build build)")
+        self.env.note_dependency(path)
+        return text
+
+    def run(self):
+        example_id, entry = self.lookup()
+        uses = self.env.__dict__.setdefault("cpp_example_uses", {})
+        uses.setdefault(example_id, []).append(self.env.docname)
+        if entry is None:
+            return []
+        lab = labels(self.env)
+        source = self.read(entry["source"], "source")
+        output = self.read(entry["output"] + ".txt", "captured output")
+        result = json.loads(self.read(entry["output"] + ".json", "run report"))
+        filename = os.path.basename(entry["source"])
+
+        block = example_block(ids=[nodes.make_id("example-" + example_id)])
+        # Title line: file name and download link.
+        title = nodes.paragraph(classes=["cpp-example-title"])
+        title += nodes.strong(text=f"{lab['source']}: ")
+        title += nodes.literal(text=filename)
+        title += nodes.Text(" (")
+        title += addnodes.download_reference(
+            "", lab["download"], reftarget=os.path.relpath(entry["source"], os.path.dirname(
+                self.env.doc2path(self.env.docname))), refdoc=self.env.docname,
+            refexplicit=True)
+        title += nodes.Text(")")
+        block += title
+
+        code = nodes.literal_block(source, source, language="cpp", linenos=True,
+                                   classes=["cpp-example-source"])
+        if "emphasize-lines" in self.options:
+            lines = [int(n) for n in re.findall(r"\d+", self.options["emphasize-lines"])]
+            code["highlight_args"] = {"hl_lines": lines}
+        block += code
+
+        block += nodes.paragraph("", "", nodes.strong(text=lab["build"]),
+                                 classes=["cpp-example-label"])
+        commands = f"$ {entry['build_command']}\n$ {entry['run_command']}"
+        block += nodes.literal_block(commands, commands, language="console",
+                                     classes=["cpp-example-build"])
+
+        block += nodes.paragraph("", "", nodes.strong(text=lab["output"]),
+                                 nodes.Text(f" ({lab['captured']})"),
+                                 classes=["cpp-example-label"])
+        shown = output if output.strip() else "(no output)"
+        block += nodes.literal_block(shown, shown, language="text",
+                                     classes=["cpp-example-output"])
+        block += nodes.paragraph("", status_line(result, lab),
+                                 classes=["cpp-example-status"])
+        block += nodes.paragraph("", verification_line(self.env, entry, lab),
+                                 classes=["cpp-example-verified"])
+        return [block]
+
+
+def status_line(result, lab):
+    p = result["platform"]
+    ended = (f"{lab['signal']} {result['signal']}" if result.get("signal")
+             else f"{lab['exit']} {result['exit_status']}")
+    return " · ".join([ended, f"{lab['time']} {result['wall_seconds']:.2f} s",
+                       p["compiler"], p["kernel"], f"{p['cpus']} {lab['cpus']}",
+                       p["date"], f"commit {p['commit']}"])
+
+
+CONFIG_NAMES = {"gcc": "{compiler}", "clang": "{compiler}",
+                "gcc-asan": "ASan+UBSan", "gcc-tsan": "TSan"}
+
+
+def verification_line(env, entry, lab):
+    """How tools/test.sh verified this example (from build/verification.json)."""
+    path = os.path.join(build_dir(), "verification.json")
+    if not os.path.isfile(path):
+        return lab["not_verified"]
+    env.note_dependency(path)
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    results = data["examples"].get(entry["id"], {})
+    if not results:
+        return lab["not_verified"]
+    parts = []
+    for config in sorted(results, key=lambda c: (c not in ("gcc", "clang"), c)):
+        counts = results[config]
+        name = CONFIG_NAMES.get(config, config).format(compiler=data["configs"].get(config, config))
+        mark = "✓" if counts["passed"] == counts["runs"] else "✗"
+        parts.append(f"{name} {mark} {counts['passed']}/{counts['runs']} {lab['runs']}")
+    if not entry.get("threads"):
+        parts.append(lab["threads_only"])
+    if all(c["passed"] == c["runs"] for c in results.values()):
+        parts.append(lab["audit"])   # a run passes only if the audit found nothing
+    return f"{lab['verified']}: " + " · ".join(parts)
+
+
+def csv_table(output, table):
+    """The rows of the '# csv <table>' block an example printed."""
+    lines = output.splitlines()
+    try:
+        start = lines.index(f"# csv {table}") + 1
+    except ValueError:
+        return None
+    block = []
+    for line in lines[start:]:
+        if not line.strip():
+            break
+        block.append(line)
+    return list(csv.DictReader(block))
+
+
+class PlotDirective(ExampleDirective):
+    """A line plot of a CSV table printed by an example; content is the caption."""
+    has_content = True
+    option_spec = {"table": directives.unchanged_required,
+                   "x": directives.unchanged_required,
+                   "y": directives.unchanged_required,
+                   "group": directives.unchanged,
+                   "logx": directives.flag, "logy": directives.flag}
+
+    def run(self):
+        for required in ("table", "x", "y"):
+            if required not in self.options:
+                raise self.error(f"cpp-example-plot needs :{required}:")
+        caption_holder = nodes.Element()
+        self.state.nested_parse(self.content, self.content_offset, caption_holder)
+        example_id = self.arguments[0]
+        if self.env.app.builder.name == "gettext":
+            return caption_holder.children   # only the caption is translatable
+        _, entry = self.lookup()
+        output = self.read(entry["output"] + ".txt", "captured output")
+        rows = csv_table(output, self.options["table"])
+        if not rows:
+            raise self.error(f"{example_id}: its output has no '# csv "
+                             f"{self.options['table']}' table")
+        ys = [c.strip() for c in self.options["y"].split(",")]
+        missing = {self.options["x"], *ys, self.options.get("group") or ys[0]} - set(rows[0])
+        if missing:
+            raise self.error(f"{example_id}: table has no column(s) {sorted(missing)}")
+        name = re.sub(r"[^A-Za-z0-9_-]", "_", f"{example_id}-{self.options['table']}")
+        png = os.path.join(build_dir(), "plots", self.env.config.language or "en", name + ".png")
+        draw(rows, self.options, ys, png)
+        figure = nodes.figure(classes=["cpp-example-plot"])
+        alt = f"{self.options['y']} against {self.options['x']} ({example_id})"
+        figure += nodes.image(uri=os.path.relpath(png, os.path.dirname(
+            self.env.doc2path(self.env.docname))), alt=alt)
+        for para in caption_holder.children:
+            if isinstance(para, nodes.paragraph):
+                caption = nodes.caption(para.rawsource, "", *para.children)
+                caption.source, caption.line = para.source, para.line
+                figure += caption
+                break
+        return [figure]
+
+
+def draw(rows, options, ys, png):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x, group = options["x"], options.get("group")
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100)
+    series = {}
+    for row in rows:
+        for y in ys:
+            label = (f"{row[group]}" + (f" {y}" if len(ys) > 1 else "")) if group else y
+            series.setdefault(label, []).append((float(row[x]), float(row[y])))
+    for label, points in series.items():
+        points.sort()
+        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
+    ax.set_xlabel(x)
+    ax.set_ylabel(ys[0] if len(ys) == 1 else ", ".join(ys))
+    if "logx" in options:
+        ax.set_xscale("log", base=2)
+    if "logy" in options:
+        ax.set_yscale("log")
+    ax.grid(True, alpha=0.3)
+    if len(series) > 1:
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(png), exist_ok=True)
+    fig.savefig(png)
+    plt.close(fig)
+
+
+class BreatheTranslatable(SphinxTransform):
+    """Give Breathe's paragraphs a source so gettext extracts and translates them.
+
+    Breathe's nodes carry no ``source`` (upstream breathe issue #832), and Sphinx's
+    i18n skips every node without one. Runs before the Locale transform (20)."""
+    default_priority = 15
+
+    def apply(self, **kwargs):
+        for desc in self.document.findall(addnodes.desc):
+            for para in desc.findall(nodes.paragraph):
+                if not para.source:
+                    para.source = self.document["source"]
+                    para.line = desc.line or 1
+
+
+def check_every_example_shown(app, env):
+    """Each declared example is shown by exactly one page."""
+    if app.builder.name == "gettext":
+        return
+    uses = getattr(env, "cpp_example_uses", {})
+    for example_id in sorted(manifest()):
+        pages = sorted(set(uses.get(example_id, [])))
+        count = len(uses.get(example_id, []))
+        if count == 0:
+            logger.warning(f"example {example_id} is declared but no page shows it "
+                           f"(add `.. cpp-example:: {example_id}` to a page)")
+        elif count > 1:
+            logger.warning(f"example {example_id} is shown {count} times "
+                           f"({', '.join(pages)}); show each example once")
+
+
+def purge(app, env, docname):
+    uses = getattr(env, "cpp_example_uses", {})
+    for example_id in list(uses):
+        uses[example_id] = [d for d in uses[example_id] if d != docname]
+
+
+def merge(app, env, docnames, other):
+    mine = env.__dict__.setdefault("cpp_example_uses", {})
+    for example_id, docs in getattr(other, "cpp_example_uses", {}).items():
+        mine.setdefault(example_id, []).extend(docs)
+
+
+NOTRANSLATE = re.compile(r'class="([^"]*\bnotranslate\b[^"]*)"')
+OTHER_LANGUAGE = {"en": ("zh_CN", "中文", "zh-CN"), "zh_CN": ("en", "English", "en")}
+
+
+def page_context(app, pagename, templatename, context, doctree):
+    # Code blocks: Sphinx marks them class="notranslate"; add the standard attribute.
+    if "body" in context:
+        context["body"] = NOTRANSLATE.sub(r'class="\1" translate="no"', context["body"])
+    # Language switcher: the same page in the other language (site/<lang>/<page>).
+    lang = app.config.language or "en"
+    other, label, hreflang = OTHER_LANGUAGE.get(lang, OTHER_LANGUAGE["en"])
+    depth = pagename.count("/") + 1
+    context["lang_switch_url"] = "../" * depth + f"{other}/{pagename}.html"
+    context["lang_switch_label"] = label
+    context["lang_switch_hreflang"] = hreflang
+
+
+def setup(app):
+    app.add_node(example_block, html=(visit_example_block, depart_example_block))
+    app.add_directive("cpp-example", ExampleDirective)
+    app.add_directive("cpp-example-plot", PlotDirective)
+    app.add_transform(BreatheTranslatable)
+    app.connect("env-purge-doc", purge)
+    app.connect("env-merge-info", merge)
+    app.connect("env-check-consistency", check_every_example_shown)
+    app.connect("html-page-context", page_context)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

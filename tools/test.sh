@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Run every test CI runs. Installs what is missing first (tools/setup.sh --tests).
+#   1. Clang, ASan+UBSan and TSan builds: every example built with -Werror, run,
+#      its output checked and its leftovers audited; bad arguments rejected.
+#   2. GCC build: the same, every checked run repeated $REPEAT times (default 20)
+#      to catch flakes; standalone builds with the command each page shows; Catch2.
+#   3. The site in both languages (strict), showing how each example was verified,
+#      then the site tests: translations, links, browser, accessibility, HTML.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ $# -ne 0 ]; then echo "usage: tools/test.sh   (REPEAT=N to change the repeat count)" >&2; exit 2; fi
+repeat="${REPEAT:-20}"
+tools/setup.sh --tests
+start=$SECONDS
+stage() { printf '\n=== %s (%d s)\n' "$*" "$((SECONDS - start))"; }
+
+for preset in clang asan tsan; do
+  stage "$preset: build and check every example"
+  rm -f "build-$preset/results.jsonl"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset"
+  ctest --preset "$preset" -L "run|args"
+done
+
+stage "gcc: build, capture, and run every example $repeat times"
+rm -f build/results.jsonl
+cmake --preset default >/dev/null
+cmake --build --preset default --target examples
+ctest --preset default -L run --repeat "until-fail:$repeat"
+stage "gcc: bad arguments, standalone builds, Catch2"
+ctest --preset default -L "args|standalone|unit"
+
+stage "site: both languages, with the verification summary"
+tools/verification.py build/verification.json build build-clang build-asan build-tsan
+cmake --build --preset default
+ctest --preset default -L site
+stage "tools/test.sh: all tests passed"
