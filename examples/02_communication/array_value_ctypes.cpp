@@ -1,0 +1,156 @@
+// array_value_ctypes.cpp — typed shared values and arrays, with and without a lock.
+// Python: v = Value('i', 0); a = Array('d', 8); with v.get_lock(): v.value += 1
+// Value and Array are a few typed bytes in shared memory plus a lock.
+// Here: a struct in a MAP_SHARED mapping plus a process-shared pthread mutex.
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <utility>
+#include <vector>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+int check(int rc, const char* what) {
+    if (rc == -1) { std::perror(what); std::exit(1); }
+    return rc;
+}
+void check_pthread(int rc, const char* what) {   // pthread calls return the error
+    if (rc != 0) { std::fprintf(stderr, "%s: %s\n", what, std::strerror(rc)); std::exit(1); }
+}
+
+/// A mutex that works across processes: it must live in shared memory AND be
+/// initialised with PTHREAD_PROCESS_SHARED (the default only works for threads).
+class SharedMutex {
+public:
+    SharedMutex() {
+        pthread_mutexattr_t attr;
+        check_pthread(pthread_mutexattr_init(&attr), "mutexattr_init");
+        check_pthread(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED), "setpshared");
+        check_pthread(pthread_mutex_init(&m_, &attr), "mutex_init");
+        pthread_mutexattr_destroy(&attr);
+    }
+    ~SharedMutex() { pthread_mutex_destroy(&m_); }
+    SharedMutex(const SharedMutex&) = delete;
+    void lock() { check_pthread(pthread_mutex_lock(&m_), "mutex_lock"); }
+    void unlock() { check_pthread(pthread_mutex_unlock(&m_), "mutex_unlock"); }
+private:
+    pthread_mutex_t m_;
+};
+
+/// Python's Value: one typed value and the lock that get_lock() returns.
+/// The value is an atomic so that even the unlocked accesses are well-defined
+/// C++ (a plain int written by two processes at once is undefined behaviour).
+template <class T> struct Value {
+    SharedMutex lock;
+    std::atomic<T> value{};
+};
+
+/// Python's Array: N typed elements plus one lock.
+template <class T, size_t N> struct Array {
+    SharedMutex lock;
+    T items[N]{};
+};
+
+/// Everything the children share, placed in one anonymous MAP_SHARED mapping
+/// created before fork(). The destructor destroys it and unmaps.
+struct Shared {
+    Value<long> unlocked, locked, atomic;
+    Array<double, 4> partial_sums;
+};
+
+class SharedRegion {
+public:
+    SharedRegion() {
+        void* p = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE,
+                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) check(-1, "mmap");
+        s_ = new (p) Shared;
+    }
+    ~SharedRegion() { s_->~Shared(); ::munmap(s_, sizeof(Shared)); }
+    SharedRegion(const SharedRegion&) = delete;
+    Shared* operator->() const { return s_; }
+    Shared& operator*() const { return *s_; }
+private:
+    Shared* s_;
+};
+
+class Child {
+public:
+    template <class Body> explicit Child(Body body) {
+        std::fflush(stdout);
+        pid_ = check(::fork(), "fork");
+        if (pid_ == 0) { int rc = body(); std::fflush(stdout); ::_exit(rc); }
+    }
+    Child(Child&& o) noexcept : pid_(std::exchange(o.pid_, -1)) {}
+    ~Child() { if (pid_ > 0) { ::kill(pid_, SIGKILL); wait(); } }
+    int wait() {
+        int status = 0;
+        while (::waitpid(pid_, &status, 0) == -1 && errno == EINTR) {}
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+private:
+    pid_t pid_ = -1;
+};
+
+constexpr int workers = 4;
+constexpr long increments = 200'000;
+
+int work(Shared& s, int id) {
+    for (long i = 0; i < increments; ++i) {
+        // Like Python's v.value += 1: a read, then a write. Another process
+        // can update in between, and its update is overwritten: lost.
+        s.unlocked.value.store(s.unlocked.value.load() + 1);
+
+        // Like "with v.get_lock(): v.value += 1": read and write under the lock.
+        s.locked.lock.lock();
+        s.locked.value.store(s.locked.value.load() + 1);
+        s.locked.lock.unlock();
+
+        // C++ can do better for one integer: an atomic read-modify-write.
+        s.atomic.value.fetch_add(1);
+    }
+    // Array: each worker owns one slot, so no lock is needed for the slots...
+    for (long i = 1; i <= 1000; ++i) s.partial_sums.items[id] += static_cast<double>(i);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char**) {
+    if (argc > 1) { std::fprintf(stderr, "usage: array_value_ctypes\n"); return 2; }
+
+    SharedRegion shared;
+    std::vector<Child> children;
+    for (int id = 0; id < workers; ++id)
+        children.emplace_back([&shared, id] { return work(*shared, id); });
+    bool ok = true;
+    for (auto& c : children) ok = (c.wait() == 0) && ok;
+
+    const long expected = workers * increments;
+    long lost = expected - shared->unlocked.value.load();
+    std::printf("no lock (load, then store): %ld of %ld, %ld updates lost\n",
+                shared->unlocked.value.load(), expected, lost);
+    std::printf("with the shared mutex     : %ld of %ld\n", shared->locked.value.load(), expected);
+    std::printf("atomic fetch_add          : %ld of %ld\n", shared->atomic.value.load(), expected);
+
+    // ...but reading the whole array consistently while others write would
+    // need partial_sums.lock, like "with arr.get_lock():" in Python.
+    double total = 0;
+    for (double x : shared->partial_sums.items) total += x;
+    std::printf("array of %d partial sums adds up to %.0f (expected %d)\n", workers, total,
+                workers * 500'500);
+
+    ok = ok && shared->locked.value.load() == expected &&
+         shared->atomic.value.load() == expected && total == workers * 500'500.0;
+    std::printf("%s\n", ok ? "locked and atomic updates are exact" : "FAILED");
+    return ok ? 0 : 1;
+}
