@@ -50,13 +50,25 @@ breathe_show_include = False
 breathe_default_members = ()
 
 
+def glossary_terms():
+    """Chinese terms of the glossary: 'shared memory (共享内存)' gives 共享内存."""
+    import re
+    with open(os.path.join(ROOT, "docs", "glossary.rst"), encoding="utf-8") as f:
+        return re.findall(r"^   [^ ].*\((.+)\)$", f.read(), flags=re.M)
+
+
 def per_language(app, config):
     """Settings that depend on -D language=… (applied after this file is read)."""
     if config.language == "zh_CN":
         config.smartquotes = False   # Sphinx 5.3 would curl quotes in Chinese text
         config.html_search_language = "zh"
-        config.html_search_options = {
-            "dict": os.path.join(ROOT, "docs", "jieba-terms.txt")}
+        # jieba keeps glossary terms whole in the search index (a query is not
+        # segmented: 写时复制 finds nothing if the index holds 写时 + 复制).
+        terms = os.path.join(BUILD, "jieba-terms.txt")
+        os.makedirs(BUILD, exist_ok=True)
+        with open(terms, "w", encoding="utf-8") as f:
+            f.writelines(f"{t.replace(' ', '')} 1000 n\n" for t in glossary_terms())
+        config.html_search_options = {"dict": terms}
 
 
 def setup(app):
