@@ -1,0 +1,256 @@
+// daemon_process.cpp — Python's daemon=True versus a real Unix daemon.
+//
+// Part 1: "daemon=True" means "this child must not outlive its parent".
+//         Linux offers prctl(PR_SET_PDEATHSIG): the kernel signals the child
+//         when its parent dies. We also close the race in which the parent
+//         dies *before* the child has called prctl.
+// Part 2: a Unix daemon is the opposite: a process detached from its parent,
+//         session and terminal (double fork, setsid, umask, chdir, closing
+//         descriptors). Ours does three ticks of work and ends by itself.
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <utility>
+
+namespace {
+
+int check(int rc, const char* what) {
+    if (rc == -1) {
+        std::perror(what);
+        std::exit(1);
+    }
+    return rc;
+}
+
+/// Owns one file descriptor.
+class Fd {
+public:
+    explicit Fd(int fd = -1) : fd_(fd) {}
+    Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    Fd& operator=(Fd&& other) noexcept {
+        if (this != &other) { reset(); fd_ = std::exchange(other.fd_, -1); }
+        return *this;
+    }
+    ~Fd() { reset(); }
+    int get() const { return fd_; }
+    void reset() { if (fd_ >= 0) ::close(fd_); fd_ = -1; }
+private:
+    int fd_;
+};
+
+struct Pipe {
+    Fd read_end, write_end;
+    Pipe() {
+        int fds[2];
+        check(::pipe(fds), "pipe");
+        read_end = Fd(fds[0]);
+        write_end = Fd(fds[1]);
+    }
+};
+
+/// waitpid() that retries on EINTR and returns the raw status.
+int wait_for(pid_t pid) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) == -1) {
+        if (errno != EINTR) { std::perror("waitpid"); std::exit(1); }
+    }
+    return status;
+}
+
+std::string describe(int status) {
+    if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) return std::string("killed by SIG") + ::sigabbrev_np(WTERMSIG(status));
+    return "stopped";
+}
+
+void write_line(int fd, const std::string& line) {
+    std::string text = line + "\n";
+    if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) std::_Exit(10);
+}
+
+// ---------------------------------------------------------------- part 1
+
+/// Runs in the grandchild: ask to be killed when the parent dies, then
+/// make sure the parent was still alive when we asked.
+[[noreturn]] void guarded_child(pid_t expected_parent, int ready_fd, bool late) {
+    if (late) {
+        // Simulate bad luck: we are descheduled until the parent has already died.
+        while (::getppid() == expected_parent) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (::prctl(PR_SET_PDEATHSIG, SIGTERM) == -1) std::_Exit(11);
+    // Why compare? If the parent died before prctl(), no signal will ever come:
+    // we were already re-parented. The pid saved before fork() tells us.
+    if (::getppid() != expected_parent) std::_Exit(3);   // parent gone: leave now
+    write_line(ready_fd, "armed");
+    // A daemon=True child would work forever; ours gives up after 5 s so that a
+    // broken kernel feature cannot hang the example.
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+    std::_Exit(4);
+}
+
+/// Forks a "parent" that forks a guarded child and then dies.
+/// Returns the child's status (we adopt the orphan: we are a subreaper).
+int parent_dies_first(bool late) {
+    Pipe ready;
+    std::cout.flush();
+    pid_t parent = check(::fork(), "fork");
+    if (parent == 0) {
+        pid_t me = ::getpid();                      // saved BEFORE fork()
+        pid_t child = ::fork();
+        if (child == -1) std::_Exit(12);
+        if (child == 0) guarded_child(me, ready.write_end.get(), late);
+        if (!late) {                                // wait until the child is armed
+            char buf[8];
+            if (::read(ready.read_end.get(), buf, sizeof buf) <= 0) std::_Exit(13);
+        }
+        std::_Exit(0);                              // the parent dies here
+    }
+    int parent_status = wait_for(parent);
+    if (!WIFEXITED(parent_status) || WEXITSTATUS(parent_status) != 0) return -1;
+    // The orphan was re-parented to us (PR_SET_CHILD_SUBREAPER): reap it.
+    return wait_for(-1);
+}
+
+// ---------------------------------------------------------------- part 2
+
+/// Runs in the daemon: checks what daemonizing achieved and reports through
+/// `report` (fd 3 after the clean-up), then does a little finite work.
+[[noreturn]] void daemon_main(pid_t first_child) {
+    constexpr int report = 3;
+    while (::getppid() == first_child)              // until the first child is gone
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    bool ok = true;
+    auto claim = [&](bool holds, const std::string& text) {
+        write_line(report, std::string(holds ? "  yes  " : "  FAIL ") + text);
+        ok = ok && holds;
+    };
+    claim(::getsid(0) != ::getpid(), "not a session leader: can never reacquire a terminal");
+    claim(::getsid(0) == first_child, "its session was created by the first child (setsid)");
+    int tty = ::open("/dev/tty", O_RDWR);
+    claim(tty == -1, "no controlling terminal (/dev/tty cannot be opened)");
+    if (tty >= 0) ::close(tty);
+    char cwd[256] = {};
+    claim(::getcwd(cwd, sizeof cwd) != nullptr && std::string(cwd) == "/",
+          "working directory is / (does not pin a mounted file system)");
+    mode_t mask = ::umask(0);
+    claim(mask == 0, "umask is 0 (the daemon sets permissions explicitly)");
+    struct stat null_st{}, fd_st{};
+    bool all_null = ::stat("/dev/null", &null_st) == 0;
+    for (int fd = 0; fd <= 2; ++fd)
+        all_null = all_null && ::fstat(fd, &fd_st) == 0 && fd_st.st_rdev == null_st.st_rdev;
+    claim(all_null, "stdin, stdout and stderr are /dev/null");
+    int open_fds = 0;
+    for (int fd = 0; fd < 1024; ++fd) open_fds += ::fcntl(fd, F_GETFD) != -1;
+    claim(open_fds == 4, "only 4 descriptors open: 0, 1, 2 and the report pipe");
+    for (int tick = 1; tick <= 3; ++tick) {         // the finite "service"
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        write_line(report, "  tick " + std::to_string(tick));
+    }
+    std::_Exit(ok ? 0 : 1);
+}
+
+/// The classic recipe. Returns the daemon's pid (sent back by the first child).
+pid_t daemonize(int report_fd) {
+    Pipe pid_channel;
+    std::cout.flush();
+    pid_t first = check(::fork(), "fork");
+    if (first == 0) {
+        // 1. setsid(): new session and process group, no controlling terminal.
+        //    Allowed because a fork()ed child is never a process-group leader.
+        if (::setsid() == -1) std::_Exit(20);
+        pid_t session_leader = ::getpid();          // saved before the second fork
+        // 2. Fork again and let the session leader exit: the daemon is not a
+        //    session leader, so opening a terminal can never make it its own.
+        pid_t second = ::fork();
+        if (second == -1) std::_Exit(21);
+        if (second > 0) {
+            if (::write(pid_channel.write_end.get(), &second, sizeof second) != sizeof second) std::_Exit(22);
+            std::_Exit(0);
+        }
+        // 3. umask(0) and chdir("/"): no inherited mask, no busy directory.
+        ::umask(0);
+        if (::chdir("/") == -1) std::_Exit(23);
+        // 4. Descriptors: 0-2 to /dev/null, the report pipe to 3, close the rest.
+        int null_fd = ::open("/dev/null", O_RDWR);
+        if (null_fd == -1) std::_Exit(24);
+        for (int fd = 0; fd <= 2; ++fd)
+            if (::dup2(null_fd, fd) == -1) std::_Exit(25);
+        if (::dup2(report_fd, 3) == -1) std::_Exit(26);
+        if (::close_range(4, ~0U, 0) == -1) std::_Exit(27);
+        daemon_main(session_leader);
+    }
+    pid_t daemon_pid = 0;
+    bool got = ::read(pid_channel.read_end.get(), &daemon_pid, sizeof daemon_pid) == sizeof daemon_pid;
+    int status = wait_for(first);
+    std::cout << "first child " << describe(status) << " right after the second fork\n";
+    return got ? daemon_pid : -1;
+}
+
+/// Part 1: runs the guarded child twice, in the normal order and in the racy one.
+bool demo_die_with_parent() {
+    std::cout << "Part 1: daemon=True -- the child must die with its parent\n";
+    int normal = parent_dies_first(false);
+    std::cout << "child armed with PR_SET_PDEATHSIG, then its parent exited: child "
+              << describe(normal) << '\n';
+    bool killed = WIFSIGNALED(normal) && WTERMSIG(normal) == SIGTERM;
+    std::cout << (killed ? "ok: the kernel killed the child when its parent died\n"
+                         : "FAIL: the child outlived its parent\n");
+    int late = parent_dies_first(true);
+    std::cout << "child armed only after its parent had exited: child " << describe(late) << '\n';
+    bool noticed = WIFEXITED(late) && WEXITSTATUS(late) == 3;
+    std::cout << (noticed ? "ok: getppid() != saved parent pid, so the child left on its own\n"
+                          : "FAIL: the race went unnoticed\n");
+    return killed && noticed;
+}
+
+/// Part 2: starts a daemon, relays its report, and waits until it has ended.
+bool demo_unix_daemon() {
+    std::cout << "Part 2: a Unix daemon -- detached, finite, and reaped\n";
+    Pipe report;
+    pid_t daemon_pid = daemonize(report.write_end.get());
+    report.write_end.reset();   // now only the daemon holds the write end
+    std::cout << "daemon reports:\n";
+    std::cout.flush();
+    std::string text;
+    char buf[512];
+    ssize_t n;
+    while ((n = ::read(report.read_end.get(), buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+    check(static_cast<int>(n), "read");
+    std::cout << text;
+    // EOF means the daemon closed its end, i.e. exited; as its adoptive
+    // parent we reap it so that nothing is left behind.
+    int status = daemon_pid > 0 ? wait_for(daemon_pid) : -1;
+    bool ok = daemon_pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+              text.find("FAIL") == std::string::npos;
+    std::cout << "daemon " << (daemon_pid > 0 ? describe(status) : "never started") << '\n';
+    std::cout << (ok ? "ok: every daemon property held and it ended by itself\n"
+                     : "FAIL: the daemon is not what it should be\n");
+    return ok;
+}
+
+}  // namespace
+
+int main(int argc, char**) {
+    if (argc > 1) {
+        std::cerr << "usage: daemon_process (takes no arguments)\n";
+        return 2;
+    }
+    // Adopt orphaned descendants so that this demo can reap them; a real
+    // daemon is adopted by PID 1 (or by the nearest subreaper, e.g. systemd).
+    check(::prctl(PR_SET_CHILD_SUBREAPER, 1), "prctl(PR_SET_CHILD_SUBREAPER)");
+    bool part1 = demo_die_with_parent();
+    bool part2 = demo_unix_daemon();
+    return part1 && part2 ? 0 : 1;
+}

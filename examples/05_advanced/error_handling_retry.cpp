@@ -1,0 +1,267 @@
+// error_handling_retry.cpp — how a child can fail, and what the parent does about it.
+//
+// A child fails in one of four ways: it exits with a non-zero code, it is
+// killed by a signal (here a real SIGSEGV), it throws (we carry the exception
+// back through a pipe and rethrow it in the parent), or it hangs (a deadline,
+// enforced with a pidfd, ends it with SIGKILL). On top of that: retries with
+// exponential back-off, bounded by attempts and by an overall deadline.
+#include <cxxabi.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <typeinfo>
+#include <utility>
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using Ms = std::chrono::milliseconds;
+
+int check(int rc, const char* what) {
+    if (rc == -1) {
+        std::perror(what);
+        std::exit(1);
+    }
+    return rc;
+}
+
+/// Owns one file descriptor.
+class Fd {
+public:
+    explicit Fd(int fd = -1) : fd_(fd) {}
+    Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    Fd& operator=(Fd&& other) noexcept {
+        if (this != &other) { reset(); fd_ = std::exchange(other.fd_, -1); }
+        return *this;
+    }
+    ~Fd() { reset(); }
+    int get() const { return fd_; }
+    void reset() { if (fd_ >= 0) ::close(fd_); fd_ = -1; }
+private:
+    int fd_;
+};
+
+// pidfd wrappers via syscall(): glibc 2.36's <sys/pidfd.h> lacks extern "C".
+int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+int pidfd_kill(int pidfd, int sig) { return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0)); }
+
+/// An exception that happened in another process, rethrown here.
+struct RemoteError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// How one run of a child ended. Mirrors Python: exitcode >= 0, or -signal.
+struct Outcome {
+    enum Kind { Ok, ExitCode, Signal, Exception, Timeout } kind;
+    int code = 0;           // exit code or signal number
+    std::string payload;    // result, or "type: what" of the exception
+    std::string describe() const {
+        switch (kind) {
+        case Ok: return "ok, result " + payload;
+        case ExitCode: return "exit code " + std::to_string(code);
+        case Signal: return std::string("killed by SIG") + ::sigabbrev_np(code) + " (Python exitcode " +
+                            std::to_string(-code) + ")";
+        case Exception: return "exception " + payload;
+        case Timeout: return "deadline exceeded, killed with SIGKILL";
+        }
+        return "?";
+    }
+};
+
+using Task = std::function<std::string()>;
+
+std::string type_name(const std::exception& e) {
+    int status = 0;
+    char* name = abi::__cxa_demangle(typeid(e).name(), nullptr, nullptr, &status);
+    std::string out = status == 0 ? name : typeid(e).name();
+    std::free(name);
+    return out;
+}
+
+/// Child side: run the task, send "R<result>" or "E<type>: <what>" up the pipe.
+[[noreturn]] void child_main(const Task& task, int out) {
+    // A crash should not leave a core file in the current directory.
+    struct rlimit no_core{0, 0};
+    ::setrlimit(RLIMIT_CORE, &no_core);
+    ::prctl(PR_SET_DUMPABLE, 0);
+    std::string message;
+    int code = 0;
+    try {
+        message = "R" + task();
+    } catch (const std::exception& e) {
+        message = "E" + type_name(e) + ": " + e.what();
+        code = 1;
+    }
+    if (::write(out, message.data(), message.size()) != static_cast<ssize_t>(message.size())) code = 2;
+    ::_exit(code);
+}
+
+/// Runs `task` in a child and waits at most `deadline` for it.
+Outcome run_in_child(const Task& task, Ms deadline) {
+    int fds[2];
+    check(::pipe2(fds, O_CLOEXEC), "pipe2");
+    Fd read_end(fds[0]), write_end(fds[1]);
+    std::fflush(stdout);
+    pid_t pid = check(::fork(), "fork");
+    if (pid == 0) { read_end.reset(); child_main(task, write_end.get()); }
+    write_end.reset();
+    // A pidfd becomes readable when the child exits: poll() gives us a timeout.
+    Fd pidfd(check(pidfd_open(pid), "pidfd_open"));
+    pollfd p{pidfd.get(), POLLIN, 0};
+    int ready;
+    while ((ready = ::poll(&p, 1, static_cast<int>(deadline.count()))) == -1 && errno == EINTR) {}
+    check(ready, "poll");
+    bool timed_out = ready == 0;
+    if (timed_out) check(pidfd_kill(pidfd.get(), SIGKILL), "pidfd_send_signal");
+    int status = 0;
+    while (::waitpid(pid, &status, 0) == -1) if (errno != EINTR) { std::perror("waitpid"); std::exit(1); }
+
+    std::string message;
+    char buf[256];
+    ssize_t n;
+    while ((n = ::read(read_end.get(), buf, sizeof buf)) > 0) message.append(buf, static_cast<size_t>(n));
+    if (timed_out) return {Outcome::Timeout, 0, ""};
+    if (WIFSIGNALED(status)) return {Outcome::Signal, WTERMSIG(status), ""};
+    if (!message.empty() && message[0] == 'E') return {Outcome::Exception, 1, message.substr(1)};
+    if (WEXITSTATUS(status) != 0) return {Outcome::ExitCode, WEXITSTATUS(status), ""};
+    return {Outcome::Ok, 0, message.substr(message.empty() ? 0 : 1)};
+}
+
+/// Like Python's AsyncResult.get(): the value, or the child's failure as an exception.
+std::string get(const Outcome& o) {
+    if (o.kind == Outcome::Ok) return o.payload;
+    throw RemoteError(o.describe());
+}
+
+// ------------------------------------------------------------- the tasks
+std::string answer() { return "42"; }
+std::string exits_with_3() { std::exit(3); }
+std::string segfaults() {
+    // A page we may not touch: writing to it is a genuine SIGSEGV, no UB tricks.
+    // Default action (die by the signal), even if a sanitizer or crash
+    // reporter installed a SIGSEGV handler in this program.
+    std::signal(SIGSEGV, SIG_DFL);
+    void* page = ::mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) return "mmap failed";
+    *static_cast<volatile char*>(page) = 1;
+    return "survived?";
+}
+std::string throws() { throw std::invalid_argument("input must be positive"); }
+std::string hangs() { std::this_thread::sleep_for(10s); return "woke up"; }
+
+/// Retries with exponential back-off: 10 ms, 20 ms, 40 ms, ... Stops after
+/// `max_attempts` or when the overall `budget` is spent, whichever comes first.
+Outcome retry(const char* label, const std::function<Task(int)>& make_attempt, int max_attempts,
+              Ms per_attempt, Ms budget) {
+    const auto give_up_at = Clock::now() + budget;
+    Ms backoff = 10ms;
+    for (int attempt = 1;; ++attempt) {
+        auto left = std::chrono::duration_cast<Ms>(give_up_at - Clock::now());
+        Outcome o = run_in_child(make_attempt(attempt), std::clamp(left, 1ms, per_attempt));
+        std::printf("  %s attempt %d: %s\n", label, attempt, o.describe().c_str());
+        if (o.kind == Outcome::Ok) return o;
+        if (attempt == max_attempts) {
+            std::printf("  %s: giving up after %d attempts\n", label, attempt);
+            return o;
+        }
+        if (Clock::now() + backoff >= give_up_at) {
+            std::printf("  %s: giving up, the overall deadline of %lld ms is reached\n", label,
+                        static_cast<long long>(budget.count()));
+            return o;
+        }
+        std::printf("  %s: retrying in %lld ms\n", label, static_cast<long long>(backoff.count()));
+        std::this_thread::sleep_for(backoff);
+        backoff *= 2;   // production code also adds random jitter here
+    }
+}
+
+bool g_ok = true;
+void expect(bool holds, const char* claim) {
+    std::printf("  %s %s\n", holds ? "ok:" : "FAIL:", claim);
+    g_ok = g_ok && holds;
+}
+
+/// Part 1: one child per way of failing. Returns the exception outcome for part 2.
+Outcome show_failure_modes() {
+    std::printf("1. four ways for a child to fail (deadline 300 ms each)\n");
+    Outcome fine = run_in_child(answer, 300ms);
+    std::printf("  returns 42          -> %s\n", fine.describe().c_str());
+    Outcome code = run_in_child(exits_with_3, 300ms);
+    std::printf("  exit(3)             -> %s\n", code.describe().c_str());
+    Outcome segv = run_in_child(segfaults, 300ms);
+    std::printf("  writes to PROT_NONE -> %s\n", segv.describe().c_str());
+    Outcome exc = run_in_child(throws, 300ms);
+    std::printf("  throws              -> %s\n", exc.describe().c_str());
+    auto started = Clock::now();
+    Outcome hung = run_in_child(hangs, 300ms);
+    auto waited = std::chrono::duration_cast<Ms>(Clock::now() - started).count();
+    std::printf("  sleeps 10 s         -> %s\n", hung.describe().c_str());
+    expect(fine.kind == Outcome::Ok && fine.payload == "42", "a good result comes back as a value");
+    expect(code.kind == Outcome::ExitCode && code.code == 3, "the exit code is reported");
+    expect(segv.kind == Outcome::Signal && segv.code == SIGSEGV, "the crash is reported as SIGSEGV; the parent lives on");
+    expect(hung.kind == Outcome::Timeout && waited < 1000, "the hung child was killed at its deadline, not after 10 s");
+    return exc;
+}
+
+/// Part 2: like AsyncResult.get(), turn the child's failure into an exception here.
+void show_remote_exception(const Outcome& exc) {
+    std::printf("2. the child's exception, rethrown in the parent\n");
+    try {
+        get(exc);
+        expect(false, "an exception should have been thrown");
+    } catch (const RemoteError& e) {
+        std::printf("  caught RemoteError: %s\n", e.what());
+        expect(std::string(e.what()) == "exception std::invalid_argument: input must be positive",
+               "type and message survived the trip through the pipe");
+    }
+}
+
+/// Part 3: a task that recovers, one that never does, one that always hangs.
+void show_retries() {
+    std::printf("3. retries with exponential back-off\n");
+    auto flaky = [](int attempt) -> Task {   // fails twice, then works
+        return [attempt] {
+            if (attempt < 3) throw std::runtime_error("temporary failure #" + std::to_string(attempt));
+            return std::string("done");
+        };
+    };
+    Outcome r1 = retry("flaky", flaky, 5, 300ms, 2000ms);
+    expect(r1.kind == Outcome::Ok, "a transient failure is retried until it succeeds");
+    auto broken = [](int) -> Task { return exits_with_3; };
+    Outcome r2 = retry("broken", broken, 4, 300ms, 2000ms);
+    expect(r2.kind == Outcome::ExitCode, "a permanent failure stops at the attempt limit");
+    auto stuck = [](int) -> Task { return hangs; };
+    Outcome r3 = retry("stuck", stuck, 10, 100ms, 250ms);
+    expect(r3.kind == Outcome::Timeout, "an always-hanging task stops at the overall deadline");
+}
+
+}  // namespace
+
+int main(int argc, char**) {
+    if (argc > 1) {
+        std::fprintf(stderr, "usage: error_handling_retry (takes no arguments)\n");
+        return 2;
+    }
+    Outcome exception = show_failure_modes();
+    show_remote_exception(exception);
+    show_retries();
+    return g_ok ? 0 : 1;
+}
