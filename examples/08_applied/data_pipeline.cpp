@@ -1,0 +1,286 @@
+// data_pipeline.cpp - exercise solution: a data pipeline with per-stage metrics.
+//
+//   read --> preprocess --> features (3 processes) --> aggregate (the parent)
+//
+// Each stage is a process (the feature stage is three), connected by packet-mode
+// pipes. Every stage measures itself - items in and out, records dropped, time spent
+// working, time spent waiting for input and for room downstream - into a table in
+// shared memory, and the parent prints it at the end. The waits tell the story: the
+// stages before the bottleneck wait to write, the stages after it wait to read.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <climits>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <new>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace {
+
+constexpr int kRecords = 2000;
+constexpr int kSensors = 4;
+constexpr int kFeatureWorkers = 3;
+constexpr auto kFeatureCost = std::chrono::microseconds(300);   // the expensive step
+
+[[noreturn]] void die(const char* what) {
+    std::perror(what);
+    std::exit(1);
+}
+long check(long rc, const char* what) {
+    if (rc == -1) die(what);
+    return rc;
+}
+
+/// Owns forked children. wait_all() reaps them and says whether all exited with 0;
+/// the destructor kills and reaps any still running (early return, exception).
+class ChildGroup {
+public:
+    ChildGroup() = default;
+    ChildGroup(const ChildGroup&) = delete;
+    ChildGroup& operator=(const ChildGroup&) = delete;
+    ~ChildGroup() {
+        for (pid_t pid : pids_) { kill(pid, SIGKILL); waitpid(pid, nullptr, 0); }
+    }
+    void add(pid_t pid) { pids_.push_back(pid); }
+    bool wait_all() {
+        bool ok = true;
+        for (pid_t pid : pids_) {
+            int status;
+            check(waitpid(pid, &status, 0), "waitpid");
+            ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        }
+        pids_.clear();
+        return ok;
+    }
+private:
+    std::vector<pid_t> pids_;
+};
+
+class Fd {
+public:
+    explicit Fd(int fd = -1) noexcept : fd_(fd) {}
+    Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    Fd& operator=(Fd&& o) noexcept { std::swap(fd_, o.fd_); return *this; }
+    ~Fd() { close(); }
+    int get() const noexcept { return fd_; }
+    void close() noexcept { if (fd_ >= 0) ::close(fd_); fd_ = -1; }
+private:
+    int fd_;
+};
+struct PacketPipe {   // one read() returns exactly one write(): safe with many readers
+    Fd read, write;
+    PacketPipe() {
+        int fds[2];
+        check(pipe2(fds, O_CLOEXEC | O_DIRECT), "pipe2");
+        read = Fd(fds[0]);
+        write = Fd(fds[1]);
+    }
+};
+
+// ---- metrics ---------------------------------------------------------------------
+enum Stage { kRead, kPreprocess, kFeatures, kAggregate, kStages };
+const char* const kStageNames[kStages] = {"read", "preprocess", "features", "aggregate"};
+const int kStageProcs[kStages] = {1, 1, kFeatureWorkers, 1};
+
+/// One row of the metrics table; atomics because three feature workers share a row.
+struct StageMetrics {
+    std::atomic<long> in{0}, out{0}, dropped{0};
+    std::atomic<long> busy_us{0}, wait_in_us{0}, wait_out_us{0};
+};
+struct Metrics { StageMetrics stage[kStages]; };
+
+using Clock = std::chrono::steady_clock;
+long us_since(Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count();
+}
+
+/// send/receive that charge the time spent blocked to the stage's wait counters.
+template <class T>
+void send(int fd, const T& record, StageMetrics& m) {
+    const auto t = Clock::now();
+    if (check(write(fd, &record, sizeof record), "write") != sizeof record) die("short write");
+    m.wait_out_us += us_since(t);
+    ++m.out;
+}
+template <class T>
+bool receive(int fd, T& record, StageMetrics& m) {
+    const auto t = Clock::now();
+    long n;
+    while ((n = read(fd, &record, sizeof record)) == -1 && errno == EINTR) {}
+    m.wait_in_us += us_since(t);
+    if (check(n, "read") == 0) return false;
+    if (n != sizeof record) die("short read");
+    ++m.in;
+    return true;
+}
+
+// ---- the data and the work of each stage -----------------------------------------
+struct RawLine { char text[40]; };                     // what the reader produces
+struct Reading { int sensor; int seq; double value; };  // after preprocessing
+struct Features { int sensor; int seq; double value; long score; };
+static_assert(sizeof(Features) <= PIPE_BUF);
+
+/// Sensor readings as text; every 50th line is garbage, as real input has.
+RawLine make_line(int i) {
+    RawLine r{};
+    if (i % 50 == 49) std::snprintf(r.text, sizeof r.text, "s%d,??,n/a", i % kSensors);
+    else std::snprintf(r.text, sizeof r.text, "s%d,%d,%d.%d", i % kSensors, i, 20 + i % 13, i % 10);
+    return r;
+}
+
+/// Parse "s<sensor>,<seq>,<value>"; false for anything malformed.
+bool parse(std::string_view s, Reading& r) {
+    if (s.size() < 2 || s[0] != 's') return false;
+    auto [p1, e1] = std::from_chars(s.data() + 1, s.data() + s.size(), r.sensor);
+    if (e1 != std::errc() || p1 == s.data() + s.size() || *p1 != ',') return false;
+    auto [p2, e2] = std::from_chars(p1 + 1, s.data() + s.size(), r.seq);
+    if (e2 != std::errc() || p2 == s.data() + s.size() || *p2 != ',') return false;
+    auto [p3, e3] = std::from_chars(p2 + 1, s.data() + s.size(), r.value);
+    return e3 == std::errc() && p3 == s.data() + s.size() && r.sensor >= 0 && r.sensor < kSensors;
+}
+
+long score(double value) {   // the "feature": deterministic, so it can be checked
+    return std::lround(value * value * 10);
+}
+
+void stage_read(int out, StageMetrics& m) {
+    for (int i = 0; i < kRecords; ++i) {
+        const auto t = Clock::now();
+        RawLine line = make_line(i);
+        m.busy_us += us_since(t);
+        send(out, line, m);
+    }
+}
+
+void stage_preprocess(int in, int out, StageMetrics& m) {
+    for (RawLine line; receive(in, line, m);) {
+        const auto t = Clock::now();
+        Reading r{};
+        const bool good = parse(line.text, r);
+        m.busy_us += us_since(t);
+        if (good) send(out, r, m);
+        else ++m.dropped;
+    }
+}
+
+void stage_features(int in, int out, StageMetrics& m) {
+    for (Reading r; receive(in, r, m);) {
+        const auto t = Clock::now();
+        std::this_thread::sleep_for(kFeatureCost);   // stands for real feature extraction
+        Features f{r.sensor, r.seq, r.value, score(r.value)};
+        m.busy_us += us_since(t);
+        send(out, f, m);
+    }
+}
+
+/// Fork a stage that keeps only the descriptors it needs.
+template <class F>
+pid_t start(std::vector<Fd*> close_in_child, F body) {
+    std::cout.flush();
+    pid_t pid = static_cast<pid_t>(check(fork(), "fork"));
+    if (pid == 0) {
+        for (Fd* fd : close_in_child) fd->close();
+        body();
+        _exit(0);
+    }
+    return pid;
+}
+
+void print_metrics(const Metrics& m, long total_us) {
+    std::printf("%-10s %5s %5s %5s %7s %8s %8s %9s\n", "stage", "procs", "in", "out", "dropped",
+                "busy ms", "wait-in", "wait-out");
+    for (int s = 0; s < kStages; ++s) {
+        const StageMetrics& x = m.stage[s];
+        std::printf("%-10s %5d %5ld %5ld %7ld %8.1f %8.1f %9.1f\n", kStageNames[s], kStageProcs[s],
+                    x.in.load(), x.out.load(), x.dropped.load(), x.busy_us / 1e3,
+                    x.wait_in_us / 1e3, x.wait_out_us / 1e3);
+    }
+    std::printf("(busy and wait times are summed over the processes of a stage; "
+                "wall time %.1f ms)\n", total_us / 1e3);
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+    if (argc > 1) {
+        std::cerr << "usage: " << argv[0] << '\n';
+        return 2;
+    }
+    void* mem = mmap(nullptr, sizeof(Metrics), PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) die("mmap");
+    struct Unmap { void* p; ~Unmap() { munmap(p, sizeof(Metrics)); } } unmap{mem};
+    Metrics& metrics = *new (mem) Metrics{};
+
+    std::cout << "pipeline: read -> preprocess -> features x" << kFeatureWorkers
+              << " -> aggregate, " << kRecords << " sensor records\n";
+    const auto t0 = Clock::now();
+    PacketPipe raw, clean, done;
+    ChildGroup children;
+    children.add(start({&raw.read, &clean.read, &clean.write, &done.read, &done.write},
+                         [&] { stage_read(raw.write.get(), metrics.stage[kRead]); }));
+    children.add(start({&raw.write, &clean.read, &done.read, &done.write}, [&] {
+        stage_preprocess(raw.read.get(), clean.write.get(), metrics.stage[kPreprocess]);
+    }));
+    for (int w = 0; w < kFeatureWorkers; ++w)
+        children.add(start({&raw.read, &raw.write, &clean.write, &done.read}, [&] {
+            stage_features(clean.read.get(), done.write.get(), metrics.stage[kFeatures]);
+        }));
+    raw.read.close(); raw.write.close(); clean.read.close(); clean.write.close(); done.write.close();
+
+    // Aggregate: per-sensor count and total score.
+    std::array<long, kSensors> count{}, total{};
+    StageMetrics& agg = metrics.stage[kAggregate];
+    for (Features f; receive(done.read.get(), f, agg);) {
+        const auto t = Clock::now();
+        ++count[f.sensor];
+        total[f.sensor] += f.score;
+        agg.busy_us += us_since(t);
+    }
+    const long wall_us = us_since(t0);
+    bool ok = children.wait_all();
+    print_metrics(metrics, wall_us);
+
+    // Check the metrics add up and the answer is right.
+    const StageMetrics* s = metrics.stage;
+    const bool flow = s[kRead].out == kRecords && s[kPreprocess].in == s[kRead].out &&
+                      s[kPreprocess].out + s[kPreprocess].dropped == s[kPreprocess].in &&
+                      s[kFeatures].in == s[kPreprocess].out && s[kFeatures].out == s[kFeatures].in &&
+                      s[kAggregate].in == s[kFeatures].out;
+    std::cout << "every record accounted for (in = out + dropped at each stage): "
+              << (flow ? "yes" : "no") << '\n';
+    std::array<long, kSensors> want_count{}, want_total{};
+    for (int i = 0; i < kRecords; ++i) {
+        Reading r{};
+        if (parse(make_line(i).text, r)) { ++want_count[r.sensor]; want_total[r.sensor] += score(r.value); }
+    }
+    const bool right = count == want_count && total == want_total;
+    for (int k = 0; k < kSensors; ++k)
+        std::cout << "sensor s" << k << ": " << count[k] << " readings, total score " << total[k] << '\n';
+    std::cout << "aggregates equal a serial run: " << (right ? "yes" : "no") << '\n';
+
+    // The bottleneck: the stage with the most busy time per process.
+    int bottleneck = 0;
+    for (int k = 1; k < kStages; ++k)
+        if (s[k].busy_us / kStageProcs[k] > s[bottleneck].busy_us / kStageProcs[bottleneck]) bottleneck = k;
+    const bool pressure = s[kPreprocess].wait_out_us > s[kPreprocess].busy_us;
+    std::cout << "bottleneck: " << kStageNames[bottleneck] << " (most busy time per process)\n"
+              << "preprocess waited to write longer than it worked (back-pressure): "
+              << (pressure ? "yes" : "no") << '\n';
+    return ok && flow && right && bottleneck == kFeatures && pressure ? 0 : 1;
+}
