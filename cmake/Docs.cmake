@@ -26,8 +26,9 @@ add_custom_command(OUTPUT "${furo_static}/scripts/furo.js" "${furo_static}/style
   COMMENT "Fixing Debian furo's static files")
 add_custom_target(docs-inputs DEPENDS ${doxygen_stamp}
   "${furo_static}/scripts/furo.js" "${furo_static}/styles/furo.css")
+get_property(archive_targets GLOBAL PROPERTY TUTORIAL_ARCHIVE_TARGETS)
 if(TUTORIAL_CHAPTER_TARGETS)
-  add_dependencies(docs-inputs ${TUTORIAL_CHAPTER_TARGETS})
+  add_dependencies(docs-inputs ${TUTORIAL_CHAPTER_TARGETS} ${archive_targets})
 endif()
 
 # Sphinx decides itself which pages are out of date, so these targets always run.

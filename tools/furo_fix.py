@@ -33,7 +33,7 @@ def write(path, text):
 
 
 def main():
-    if len(sys.argv) != 2:
+    if len(sys.argv) != 2 or sys.argv[1].startswith("-"):
         print("usage: furo_fix.py OUTDIR", file=sys.stderr)
         return 2
     out = sys.argv[1]

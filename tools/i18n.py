@@ -113,7 +113,8 @@ def check(prefixes):
 
 def main():
     if len(sys.argv) < 2 or sys.argv[1] not in ("update", "check"):
-        print(__doc__.strip(), file=sys.stderr)
+        print("usage: i18n.py update|check [DOCS_PREFIX...]\n\n" + __doc__.strip(),
+              file=sys.stderr)
         return 2
     for prefix in sys.argv[2:]:
         if not os.path.isdir(prefix) and not os.path.isfile(prefix + ".rst"):

@@ -25,7 +25,7 @@ done
 stage "gcc: build, capture, and run every example $repeat times"
 rm -f build/results.jsonl
 cmake --preset default >/dev/null
-cmake --build --preset default --target examples
+cmake --build --preset default --target examples unit-tests
 ctest --preset default -L run --repeat "until-fail:$repeat"
 stage "gcc: bad arguments, standalone builds, Catch2"
 ctest --preset default -L "args|standalone|unit"
@@ -33,5 +33,5 @@ ctest --preset default -L "args|standalone|unit"
 stage "site: both languages, with the verification summary"
 tools/verification.py build/verification.json build build-clang build-asan build-tsan
 cmake --build --preset default
-ctest --preset default -L site
+ctest --preset default -L "site|archive"
 stage "tools/test.sh: all tests passed"
