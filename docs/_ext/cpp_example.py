@@ -30,14 +30,20 @@ LABELS = {
            "cpus": "CPUs", "verified": "Verified by this build",
            "runs": "runs", "not_verified": "Verification: not run in this build "
            "(tools/test.sh runs it)", "threads_only": "TSan: only for examples that "
-           "use threads", "audit": "no leftover processes or IPC objects"},
+           "use threads", "audit": "no leftover processes or IPC objects",
+           "archive": "Download all examples of this chapter",
+           "archive_note": "with a CMakeLists.txt that builds them: "
+           "cmake -S . -B build && cmake --build build"},
     "zh_CN": {"source": "源代码", "download": "下载", "build": "编译并运行",
               "output": "输出", "exit": "退出状态", "signal": "被信号终止",
               "time": "运行时间", "captured": "由本次构建实际运行并捕获",
               "cpus": "个 CPU", "verified": "本次构建的验证",
               "runs": "次运行", "not_verified": "验证：本次构建未运行（由 tools/test.sh 运行）",
               "threads_only": "TSan：仅用于使用线程的示例",
-              "audit": "未遗留任何进程或 IPC 对象"},
+              "audit": "未遗留任何进程或 IPC 对象",
+              "archive": "下载本章全部示例",
+              "archive_note": "附带可直接编译它们的 CMakeLists.txt："
+              "cmake -S . -B build && cmake --build build"},
 }
 
 
@@ -282,6 +288,36 @@ def draw(rows, options, ys, png):
     plt.close(fig)
 
 
+class ChapterDownload(SphinxTransform):
+    """On each chapter's index page, link the archive of all its examples."""
+    default_priority = 800
+
+    def apply(self, **kwargs):
+        match = re.fullmatch(r"(\d\d_[^/]+)/index", self.env.docname)
+        if not match or self.app.builder.name == "gettext":
+            return
+        archive = os.path.join(build_dir(), "archives", match.group(1) + ".tar.gz")
+        if not os.path.isfile(archive):
+            logger.warning(f"{archive} is missing (the archive-{match.group(1)} target "
+                           "makes it)", location=self.env.docname)
+            return
+        lab = labels(self.env)
+        para = nodes.paragraph(classes=["chapter-download"])
+        para += addnodes.download_reference(
+            "", "", nodes.literal(text=os.path.basename(archive)),
+            reftarget=os.path.relpath(archive, os.path.dirname(
+                self.env.doc2path(self.env.docname))), refdoc=self.env.docname,
+            refexplicit=True)
+        para += nodes.Text(f" — {lab['archive']}, {lab['archive_note']}")
+        # Right after the chapter's first paragraph, where a reader looks first.
+        first = next(iter(self.document.findall(nodes.paragraph)), None)
+        if first is not None:
+            first.parent.insert(first.parent.index(first) + 1, para)
+        else:
+            self.document.append(para)
+        self.env.note_dependency(archive)
+
+
 class BreatheTranslatable(SphinxTransform):
     """Give Breathe's paragraphs a source so gettext extracts and translates them.
 
@@ -342,13 +378,45 @@ def page_context(app, pagename, templatename, context, doctree):
     context["lang_switch_hreflang"] = hreflang
 
 
+# Debian's furo 2022.12.07 templates put <div> inside <label> and <button> (invalid
+# HTML, reported by vnu) and leave the click-to-close overlays outside any landmark
+# (axe: "region"); Sphinx 5.3 writes toctree captions with role="heading" but no
+# aria-level. We mend the written pages rather than hide the findings.
+THEME_FIXES = [
+    (re.compile(r'<div class="visually-hidden">([^<]*)</div>'),
+     r'<span class="visually-hidden">\1</span>'),
+    (re.compile(r'<label class="overlay (sidebar|toc)-overlay"'),
+     r'<label aria-hidden="true" class="overlay \1-overlay"'),
+    (re.compile(r'role="heading"(?! aria-level)'), r'role="heading" aria-level="2"'),
+]
+
+
+def mend_theme_html(app, exception):
+    if exception or app.builder.format != "html":
+        return
+    for folder, _, files in os.walk(app.outdir):
+        for name in files:
+            if name.endswith(".html"):
+                path = os.path.join(folder, name)
+                with open(path, encoding="utf-8") as f:
+                    html = f.read()
+                mended = html
+                for pattern, replacement in THEME_FIXES:
+                    mended = pattern.sub(replacement, mended)
+                if mended != html:
+                    with open(path, "w", encoding="utf-8") as f:
+                        f.write(mended)
+
+
 def setup(app):
     app.add_node(example_block, html=(visit_example_block, depart_example_block))
     app.add_directive("cpp-example", ExampleDirective)
     app.add_directive("cpp-example-plot", PlotDirective)
     app.add_transform(BreatheTranslatable)
+    app.add_transform(ChapterDownload)
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)
     app.connect("env-check-consistency", check_every_example_shown)
     app.connect("html-page-context", page_context)
+    app.connect("build-finished", mend_theme_html)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
