@@ -30,7 +30,8 @@ LABELS = {
            "cpus": "CPUs", "verified": "Verified by this build",
            "runs": "runs", "not_verified": "Verification: not run in this build "
            "(tools/test.sh runs it)", "threads_only": "TSan: only for examples that "
-           "use threads", "audit": "no leftover processes or IPC objects",
+           "use threads (it cannot see races between processes)",
+           "audit": "no leftover processes or IPC objects",
            "archive": "Download all examples of this chapter",
            "archive_note": "with a CMakeLists.txt that builds them: "
            "cmake -S . -B build && cmake --build build"},
@@ -39,7 +40,7 @@ LABELS = {
               "time": "运行时间", "captured": "由本次构建实际运行并捕获",
               "cpus": "个 CPU", "verified": "本次构建的验证",
               "runs": "次运行", "not_verified": "验证：本次构建未运行（由 tools/test.sh 运行）",
-              "threads_only": "TSan：仅用于使用线程的示例",
+              "threads_only": "TSan：仅用于使用线程的示例（它看不到进程之间的竞争）",
               "audit": "未遗留任何进程或 IPC 对象",
               "archive": "下载本章全部示例",
               "archive_note": "附带可直接编译它们的 CMakeLists.txt："
