@@ -28,6 +28,9 @@ LABELS = {
            "output": "Output", "exit": "exit status", "signal": "killed by",
            "time": "run time", "captured": "captured by this build",
            "cpus": "CPUs", "verified": "Verified by this build",
+           "full_source": "full source, {lines} lines",
+           "region": "Shown: main(), lines {first}–{last}; the helpers it calls are "
+           "in the full source.",
            "runs": "runs", "not_verified": "Verification: not run in this build "
            "(tools/test.sh runs it)", "threads_only": "TSan: only for examples that "
            "use threads (it cannot see races between processes)",
@@ -39,6 +42,8 @@ LABELS = {
               "output": "输出", "exit": "退出状态", "signal": "被信号终止",
               "time": "运行时间", "captured": "由本次构建实际运行并捕获",
               "cpus": "个 CPU", "verified": "本次构建的验证",
+              "full_source": "完整源代码，共 {lines} 行",
+              "region": "此处显示 main()，第 {first}–{last} 行；它调用的辅助函数见完整源代码。",
               "runs": "次运行", "not_verified": "验证：本次构建未运行（由 tools/test.sh 运行）",
               "threads_only": "TSan：仅用于使用线程的示例（它看不到进程之间的竞争）",
               "audit": "未遗留任何进程或 IPC 对象",
@@ -134,14 +139,28 @@ class ExampleDirective(SphinxDirective):
             "", lab["download"], reftarget=os.path.relpath(entry["source"], os.path.dirname(
                 self.env.doc2path(self.env.docname))), refdoc=self.env.docname,
             refexplicit=True)
+        # Long listings: the page shows main() — the story — and the whole file is
+        # one click away on its own page (keeps chapter pages light).
+        first, shown = listing_region(source)
+        source_page = "source/" + example_id
+        self.env.__dict__.setdefault("cpp_example_sources", {})[example_id] = entry["source"]
+        title += nodes.Text(", ")
+        full = nodes.reference("", "", internal=True, refuri=os.path.relpath(
+            source_page, os.path.dirname(self.env.docname) or ".") + ".html")
+        full += nodes.Text(lab["full_source"].format(lines=source.count("\n")))
+        title += full
         title += nodes.Text(")")
         block += title
+        if first > 1:
+            block += nodes.paragraph("", lab["region"].format(
+                first=first, last=first + shown.count("\n") - 1), classes=["cpp-example-region"])
 
-        code = nodes.literal_block(source, source, language="cpp", linenos=True,
+        code = nodes.literal_block(shown, shown, language="cpp", linenos=True,
                                    classes=["cpp-example-source"])
+        code["highlight_args"] = {"linenostart": first}
         if "emphasize-lines" in self.options:
             lines = [int(n) for n in re.findall(r"\d+", self.options["emphasize-lines"])]
-            code["highlight_args"] = {"hl_lines": lines}
+            code["highlight_args"]["hl_lines"] = [n - first + 1 for n in lines]
         block += code
 
         block += nodes.paragraph("", "", nodes.strong(text=lab["build"]),
@@ -161,6 +180,37 @@ class ExampleDirective(SphinxDirective):
         block += nodes.paragraph("", verification_line(self.env, entry, lab),
                                  classes=["cpp-example-verified"])
         return [block]
+
+
+LONG_LISTING = 120   # lines; a longer file is shown from main() on
+
+
+def listing_region(source):
+    """(first line number, text) of what the page shows of an example's source."""
+    lines = source.splitlines(keepends=True)
+    if len(lines) <= LONG_LISTING:
+        return 1, source
+    starts = [i for i, line in enumerate(lines) if re.match(r"int main\s*\(", line)]
+    if not starts:
+        return 1, source
+    # Include the comment block right above main(): it says what main does.
+    start = starts[0]
+    while start > 0 and lines[start - 1].lstrip().startswith("//"):
+        start -= 1
+    return start + 1, "".join(lines[start:])
+
+
+def source_pages(app):
+    """One page per example with its whole source (linked from its listing)."""
+    env = app.builder.env
+    for example_id, path in sorted(getattr(env, "cpp_example_sources", {}).items()):
+        with open(path, encoding="utf-8") as f:
+            source = f.read()
+        code = app.builder.highlighter.highlight_block(source, "cpp", linenos="inline")
+        name = os.path.basename(path)
+        body = (f'<section id="source"><h1>{name}</h1>'
+                f'<div class="highlight-cpp notranslate" translate="no">{code}</div></section>')
+        yield "source/" + example_id, {"title": name, "body": body}, "page.html"
 
 
 def status_line(result, lab):
@@ -360,16 +410,24 @@ def merge(app, env, docnames, other):
     mine = env.__dict__.setdefault("cpp_example_uses", {})
     for example_id, docs in getattr(other, "cpp_example_uses", {}).items():
         mine.setdefault(example_id, []).extend(docs)
+    env.__dict__.setdefault("cpp_example_sources", {}).update(
+        getattr(other, "cpp_example_sources", {}))
 
 
 NOTRANSLATE = re.compile(r'class="([^"]*\bnotranslate\b[^"]*)"')
 OTHER_LANGUAGE = {"en": ("zh_CN", "中文", "zh-CN"), "zh_CN": ("en", "English", "en")}
 
 
+# Pygments wraps whitespace, punctuation, operators and plain names in spans that
+# the styles colour little or not at all; unwrapping them halves a listing's weight.
+UNSTYLED_SPANS = re.compile(r'<span class="(?:w|p|n|o)">([^<]*)</span>')
+
+
 def page_context(app, pagename, templatename, context, doctree):
     # Code blocks: Sphinx marks them class="notranslate"; add the standard attribute.
     if "body" in context:
-        context["body"] = NOTRANSLATE.sub(r'class="\1" translate="no"', context["body"])
+        body = UNSTYLED_SPANS.sub(r"\1", context["body"])
+        context["body"] = NOTRANSLATE.sub(r'class="\1" translate="no"', body)
     # Language switcher: the same page in the other language (site/<lang>/<page>).
     lang = app.config.language or "en"
     other, label, hreflang = OTHER_LANGUAGE.get(lang, OTHER_LANGUAGE["en"])
@@ -420,4 +478,5 @@ def setup(app):
     app.connect("env-check-consistency", check_every_example_shown)
     app.connect("html-page-context", page_context)
     app.connect("build-finished", mend_theme_html)
+    app.connect("html-collect-pages", source_pages)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
