@@ -226,6 +226,7 @@ function(_tutorial_chapter_archive chapter)
     COMMENT "Archive ${chapter}.tar.gz"
     VERBATIM)
   add_custom_target(archive-${chapter} DEPENDS "${archive}")
+  add_dependencies(chapter-${chapter} archive-${chapter})
   set_property(GLOBAL APPEND PROPERTY TUTORIAL_ARCHIVE_TARGETS archive-${chapter})
   add_test(NAME archive.${chapter}
     COMMAND ${CMAKE_COMMAND} -DARCHIVE=${archive} -DCHAPTER=${chapter}
