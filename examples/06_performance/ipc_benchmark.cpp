@@ -1,0 +1,633 @@
+// ipc_benchmark.cpp — latency and throughput of five IPC channels between two
+// processes, across message sizes, measured against memcpy as the ceiling.
+//
+// Channels: pipe, socketpair, POSIX message queue, Unix stream socket (named,
+// abstract address) and a lock-free single-producer/single-consumer ring buffer
+// in shared memory whose waiting side sleeps on a futex.
+//
+// Quick mode (default) runs in a few seconds; --full repeats more and moves more
+// data. Output: two CSV tables (plotted on the page) and the ring-vs-memcpy claim.
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <mqueue.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace {
+
+[[noreturn]] void die(const char* what) {
+    std::perror(what);
+    std::exit(1);
+}
+
+long check(long rc, const char* what) {
+    if (rc == -1) die(what);
+    return rc;
+}
+
+using Clock = std::chrono::steady_clock;
+
+double micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
+
+struct Config {
+    bool full = false;
+    int repeats = 5;                  // throughput runs per (channel, size)
+    std::size_t stream_bytes = 8 << 20;  // bytes per throughput run (before clamping)
+    std::size_t max_msgs = 10000;     // cap on messages per throughput run
+    std::size_t max_pings = 2000;     // cap on round trips per latency run
+};
+
+const std::vector<std::size_t> kSizes = {64, 1024, 8192, 64 << 10, 1 << 20};
+constexpr std::size_t kMaxSize = 1 << 20;
+
+// ---------------------------------------------------------------- resources
+
+/// An owned file descriptor.
+class Fd {
+public:
+    explicit Fd(int fd = -1) : fd_(fd) {}
+    Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    Fd& operator=(Fd&& o) noexcept {
+        std::swap(fd_, o.fd_);
+        return *this;
+    }
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+void write_all(int fd, const std::byte* p, std::size_t n) {
+    while (n > 0) {  // a stream may accept fewer bytes than asked: loop
+        ssize_t w = ::write(fd, p, n);
+        if (w == -1 && errno == EINTR) continue;
+        check(w, "write");
+        p += w;
+        n -= static_cast<std::size_t>(w);
+    }
+}
+
+void read_all(int fd, std::byte* p, std::size_t n) {
+    while (n > 0) {  // a stream delivers bytes, not messages: loop until n arrived
+        ssize_t r = ::read(fd, p, n);
+        if (r == -1 && errno == EINTR) continue;
+        check(r, "read");
+        if (r == 0) {
+            std::fprintf(stderr, "read: unexpected end of stream\n");
+            std::exit(1);
+        }
+        p += r;
+        n -= static_cast<std::size_t>(r);
+    }
+}
+
+/// One side of a channel: send/receive exactly n bytes as one message.
+/// recv's buffer always has room for kMaxSize bytes.
+struct Endpoint {
+    virtual ~Endpoint() = default;
+    virtual void send(const std::byte* p, std::size_t n) = 0;
+    virtual void recv(std::byte* p, std::size_t n) = 0;
+};
+
+/// A channel made before fork(): the parent uses a(), the child uses b().
+struct Channel {
+    virtual ~Channel() = default;
+    virtual Endpoint& a() = 0;
+    virtual Endpoint& b() = 0;
+};
+
+struct StreamEndpoint : Endpoint {
+    int in = -1, out = -1;
+    void send(const std::byte* p, std::size_t n) override { write_all(out, p, n); }
+    void recv(std::byte* p, std::size_t n) override { read_all(in, p, n); }
+};
+
+class PipeChannel : public Channel {
+public:
+    PipeChannel() {
+        int ab[2], ba[2];
+        check(::pipe2(ab, O_CLOEXEC), "pipe2");
+        ab_r_ = Fd(ab[0]), ab_w_ = Fd(ab[1]);
+        check(::pipe2(ba, O_CLOEXEC), "pipe2");
+        ba_r_ = Fd(ba[0]), ba_w_ = Fd(ba[1]);
+        a_.out = ab_w_.get(), a_.in = ba_r_.get();
+        b_.out = ba_w_.get(), b_.in = ab_r_.get();
+    }
+    Endpoint& a() override { return a_; }
+    Endpoint& b() override { return b_; }
+
+private:
+    Fd ab_r_, ab_w_, ba_r_, ba_w_;
+    StreamEndpoint a_, b_;
+};
+
+/// Two connected stream sockets, from socketpair() or from listen/connect/accept.
+class SocketChannel : public Channel {
+public:
+    SocketChannel(Fd x, Fd y) : x_(std::move(x)), y_(std::move(y)) {
+        a_.in = a_.out = x_.get();
+        b_.in = b_.out = y_.get();
+    }
+    Endpoint& a() override { return a_; }
+    Endpoint& b() override { return b_; }
+
+private:
+    Fd x_, y_;
+    StreamEndpoint a_, b_;
+};
+
+std::unique_ptr<Channel> make_socketpair() {
+    int sv[2];
+    check(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), "socketpair");
+    return std::make_unique<SocketChannel>(Fd(sv[0]), Fd(sv[1]));
+}
+
+/// A named Unix stream socket. The name lives in the abstract namespace
+/// (first byte '\0'), so there is no file to unlink afterwards.
+std::unique_ptr<Channel> make_unix_socket() {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::string name = "ipc_benchmark." + std::to_string(::getpid());
+    std::memcpy(addr.sun_path + 1, name.data(), name.size());
+    auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+    auto* sa = reinterpret_cast<sockaddr*>(&addr);
+
+    Fd listener(static_cast<int>(check(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket")));
+    check(::bind(listener.get(), sa, len), "bind");
+    check(::listen(listener.get(), 1), "listen");
+    // connect() to a listening Unix socket completes at once (the kernel queues
+    // it), so one process can make both ends and hand one to the child.
+    Fd client(static_cast<int>(check(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket")));
+    check(::connect(client.get(), sa, len), "connect");
+    Fd server(static_cast<int>(check(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC), "accept4")));
+    return std::make_unique<SocketChannel>(std::move(server), std::move(client));
+}
+
+/// An open POSIX message queue. It is unlinked right after creation: the
+/// descriptors (inherited by the child) keep it alive, and nothing can leak.
+class MessageQueue {
+public:
+    MessageQueue(const std::string& name, std::size_t msgsize, long maxmsg) {
+        mq_attr attr{};
+        attr.mq_maxmsg = maxmsg;
+        attr.mq_msgsize = static_cast<long>(msgsize);
+        q_ = ::mq_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
+        if (q_ == static_cast<mqd_t>(-1)) die("mq_open");
+        check(::mq_unlink(name.c_str()), "mq_unlink");
+    }
+    MessageQueue(const MessageQueue&) = delete;
+    MessageQueue& operator=(const MessageQueue&) = delete;
+    ~MessageQueue() { ::mq_close(q_); }
+    mqd_t get() const { return q_; }
+
+private:
+    mqd_t q_;
+};
+
+struct MqEndpoint : Endpoint {
+    mqd_t in{}, out{};
+    std::size_t msgsize = 0;
+    void send(const std::byte* p, std::size_t n) override {
+        while (::mq_send(out, reinterpret_cast<const char*>(p), n, 0) == -1)
+            if (errno != EINTR) die("mq_send");
+    }
+    void recv(std::byte* p, std::size_t n) override {
+        ssize_t r;  // the buffer must be at least mq_msgsize bytes
+        while ((r = ::mq_receive(in, reinterpret_cast<char*>(p), msgsize, nullptr)) == -1)
+            if (errno != EINTR) die("mq_receive");
+        if (static_cast<std::size_t>(r) != n) die("mq_receive: wrong size");
+    }
+};
+
+class MqChannel : public Channel {
+public:
+    MqChannel(std::size_t msgsize, long maxmsg)
+        : ab_(name("ab"), msgsize, maxmsg), ba_(name("ba"), msgsize, maxmsg) {
+        a_.out = ab_.get(), a_.in = ba_.get(), a_.msgsize = msgsize;
+        b_.out = ba_.get(), b_.in = ab_.get(), b_.msgsize = msgsize;
+    }
+    Endpoint& a() override { return a_; }
+    Endpoint& b() override { return b_; }
+
+private:
+    static std::string name(const char* dir) {
+        return "/ipc_benchmark." + std::to_string(::getpid()) + "." + dir;
+    }
+    MessageQueue ab_, ba_;
+    MqEndpoint a_, b_;
+};
+
+// ------------------------------------------------ shared-memory SPSC ring
+
+void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected) {
+    // No FUTEX_PRIVATE_FLAG: the waker is another process mapping the same page.
+    long rc = ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT,
+                        expected, nullptr, nullptr, 0);
+    if (rc == -1 && errno != EAGAIN && errno != EINTR) die("futex(FUTEX_WAIT)");
+}
+
+void futex_wake(std::atomic<std::uint32_t>& word) {
+    check(::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE, INT_MAX,
+                    nullptr, nullptr, 0),
+          "futex(FUTEX_WAKE)");
+}
+
+void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/// A byte ring with one writer and one reader, living in MAP_SHARED memory.
+/// head/tail only grow; each has its own cache line so the two sides do not
+/// fight over one line. A side that must wait spins briefly (the peer is
+/// probably running on the other core) and then sleeps on a futex word.
+struct Ring {
+    static constexpr std::size_t kCapacity = 1 << 20;
+    static constexpr std::size_t kChunk = 64 << 10;  // publish progress at least this often
+
+    struct Waitable {
+        std::atomic<std::uint32_t> seq{0};      // bumped on every publish: the futex word
+        std::atomic<std::uint32_t> waiting{0};  // 1 while the other side may sleep
+    };
+    alignas(64) std::atomic<std::uint64_t> head{0};  // total bytes written
+    alignas(64) std::atomic<std::uint64_t> tail{0};  // total bytes read
+    alignas(64) Waitable data;                       // reader waits here for bytes
+    alignas(64) Waitable space;                      // writer waits here for room
+    alignas(64) std::byte buf[kCapacity];
+
+    static_assert(std::atomic<std::uint32_t>::is_always_lock_free &&
+                      std::atomic<std::uint64_t>::is_always_lock_free,
+                  "shared-memory atomics must be lock-free (hence address-free)");
+
+    // Spin for a few microseconds only: about as long as the peer needs to
+    // copy a chunk. If the peer is not running (a busy machine), spinning
+    // longer just burns the CPU it may be waiting for.
+    template <class Ready>
+    static void wait_until(Ready ready, Waitable& w) {
+        for (int i = 0; i < 256; ++i) {
+            if (ready()) return;
+            cpu_relax();
+        }
+        while (!ready()) {
+            std::uint32_t seen = w.seq.load();
+            w.waiting.store(1);
+            // Re-check after announcing: the publisher either sees waiting == 1
+            // and wakes us, or we see its data here; seq catches the rest.
+            if (!ready()) futex_wait(w.seq, seen);
+            w.waiting.store(0);
+        }
+    }
+
+    static void publish(Waitable& w) {
+        w.seq.fetch_add(1);
+        if (w.waiting.load()) futex_wake(w.seq);
+    }
+
+    void write(const std::byte* p, std::size_t n) {
+        std::uint64_t h = head.load(std::memory_order_relaxed);
+        while (n > 0) {
+            wait_until([&] { return h - tail.load() < kCapacity; }, space);
+            std::size_t room = kCapacity - static_cast<std::size_t>(h - tail.load());
+            std::size_t at = static_cast<std::size_t>(h % kCapacity);
+            std::size_t len = std::min({n, room, kCapacity - at, kChunk});
+            std::memcpy(buf + at, p, len);
+            h += len;
+            head.store(h);  // seq_cst: orders the bytes before the index, and the
+            publish(data);  // index before the check of `waiting` in publish()
+            p += len;
+            n -= len;
+        }
+    }
+
+    void read(std::byte* p, std::size_t n) {
+        std::uint64_t t = tail.load(std::memory_order_relaxed);
+        while (n > 0) {
+            wait_until([&] { return head.load() != t; }, data);
+            std::size_t avail = static_cast<std::size_t>(head.load() - t);
+            std::size_t at = static_cast<std::size_t>(t % kCapacity);
+            std::size_t len = std::min({n, avail, kCapacity - at, kChunk});
+            std::memcpy(p, buf + at, len);
+            t += len;
+            tail.store(t);
+            publish(space);
+            p += len;
+            n -= len;
+        }
+    }
+};
+
+struct RingEndpoint : Endpoint {
+    Ring* in = nullptr;
+    Ring* out = nullptr;
+    void send(const std::byte* p, std::size_t n) override { out->write(p, n); }
+    void recv(std::byte* p, std::size_t n) override { in->read(p, n); }
+};
+
+/// Two rings (one per direction) in one anonymous shared mapping: inherited
+/// by fork(), no name, so nothing to clean up in /dev/shm.
+class RingChannel : public Channel {
+public:
+    RingChannel() {
+        void* p = ::mmap(nullptr, 2 * sizeof(Ring), PROT_READ | PROT_WRITE,
+                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) die("mmap");
+        rings_ = static_cast<Ring*>(p);
+        new (&rings_[0]) Ring;
+        new (&rings_[1]) Ring;
+        a_.out = &rings_[0], a_.in = &rings_[1];
+        b_.out = &rings_[1], b_.in = &rings_[0];
+    }
+    ~RingChannel() override { ::munmap(rings_, 2 * sizeof(Ring)); }
+    Endpoint& a() override { return a_; }
+    Endpoint& b() override { return b_; }
+
+private:
+    Ring* rings_;
+    RingEndpoint a_, b_;
+};
+
+// ------------------------------------------------------------- processes
+
+/// A forked child running fn(); killed and reaped if still running at scope exit.
+class Child {
+public:
+    explicit Child(const std::function<void()>& fn) {
+        std::fflush(stdout);  // unflushed output would be printed twice
+        pid_ = static_cast<pid_t>(check(::fork(), "fork"));
+        if (pid_ == 0) {
+            fn();
+            ::_exit(0);
+        }
+    }
+    Child(const Child&) = delete;
+    Child& operator=(const Child&) = delete;
+    ~Child() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+    void join() {
+        int status = 0;
+        check(::waitpid(pid_, &status, 0), "waitpid");
+        pid_ = -1;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            std::fprintf(stderr, "benchmark peer failed\n");
+            std::exit(1);
+        }
+    }
+
+private:
+    pid_t pid_ = -1;
+};
+
+// ------------------------------------------------------------ measurement
+
+struct Spread {
+    double median, lo, hi;
+};
+
+double quantile(std::vector<double> v, double q) {
+    std::sort(v.begin(), v.end());
+    double pos = q * static_cast<double>(v.size() - 1);
+    auto i = static_cast<std::size_t>(pos);
+    double frac = pos - static_cast<double>(i);
+    return i + 1 < v.size() ? v[i] * (1 - frac) + v[i + 1] * frac : v[i];
+}
+
+std::vector<std::byte>& message_buffer() {
+    static std::vector<std::byte> buf(kMaxSize, std::byte{0x5a});  // touched: no page faults
+    return buf;
+}
+
+/// Stamp message number `seq` into the first and last 8 bytes of a message,
+/// so the receiver can tell that it arrived whole and in order.
+void stamp(std::byte* msg, std::size_t size, std::uint64_t seq) {
+    std::memcpy(msg, &seq, sizeof seq);
+    std::memcpy(msg + size - sizeof seq, &seq, sizeof seq);
+}
+
+bool has_stamp(const std::byte* msg, std::size_t size, std::uint64_t seq) {
+    std::uint64_t first, last;
+    std::memcpy(&first, msg, sizeof first);
+    std::memcpy(&last, msg + size - sizeof last, sizeof last);
+    return first == seq && last == seq;
+}
+
+void require_stamp(const std::byte* msg, std::size_t size, std::uint64_t seq) {
+    if (!has_stamp(msg, size, seq)) {
+        std::fprintf(stderr, "message %llu arrived damaged or out of order\n",
+                     static_cast<unsigned long long>(seq));
+        std::exit(1);
+    }
+}
+
+/// One-way latency = half a round trip (ping, echo). Median and IQR of samples.
+Spread measure_latency(Channel& ch, std::size_t size, std::size_t pings) {
+    const std::size_t warmup = 10;
+    Child echo([&] {
+        std::vector<std::byte> buf(kMaxSize);
+        for (std::size_t i = 0; i < warmup + pings; ++i) {
+            ch.b().recv(buf.data(), size);
+            ch.b().send(buf.data(), size);
+        }
+    });
+    auto& buf = message_buffer();
+    std::vector<double> one_way;
+    for (std::size_t i = 0; i < warmup + pings; ++i) {
+        stamp(buf.data(), size, i);
+        auto t0 = Clock::now();
+        ch.a().send(buf.data(), size);
+        ch.a().recv(buf.data(), size);
+        require_stamp(buf.data(), size, i);  // the echo came back whole
+        if (i >= warmup) one_way.push_back(micros(Clock::now() - t0) / 2);
+    }
+    echo.join();
+    return {quantile(one_way, 0.5), quantile(one_way, 0.25), quantile(one_way, 0.75)};
+}
+
+/// Stream `count` messages one way, then wait for a 1-byte acknowledgement.
+/// Throughput in MiB/s; median, min and max over the repeats.
+Spread measure_throughput(Channel& ch, std::size_t size, std::size_t count, int repeats) {
+    Child sink([&] {
+        std::vector<std::byte> buf(kMaxSize);
+        for (int r = 0; r < repeats + 1; ++r) {
+            for (std::size_t i = 0; i < count; ++i) {
+                ch.b().recv(buf.data(), size);
+                require_stamp(buf.data(), size, i);
+            }
+            ch.b().send(buf.data(), 1);
+        }
+    });
+    auto& buf = message_buffer();
+    std::vector<double> mib_s;
+    for (int r = 0; r < repeats + 1; ++r) {  // run 0 warms up and is dropped
+        auto t0 = Clock::now();
+        for (std::size_t i = 0; i < count; ++i) {
+            stamp(buf.data(), size, i);  // two 8-byte stores: negligible next to the copy
+            ch.a().send(buf.data(), size);
+        }
+        ch.a().recv(buf.data(), 1);
+        double s = micros(Clock::now() - t0) / 1e6;
+        if (r > 0) mib_s.push_back(static_cast<double>(size * count) / s / (1 << 20));
+    }
+    sink.join();
+    return {quantile(mib_s, 0.5), quantile(mib_s, 0), quantile(mib_s, 1)};
+}
+
+/// The ceiling: one core copying the same messages with memcpy, no IPC at all.
+Spread measure_memcpy(std::size_t size, std::size_t count, int repeats) {
+    auto& src = message_buffer();
+    std::vector<std::byte> dst(kMaxSize, std::byte{1});
+    std::vector<double> mib_s;
+    for (int r = 0; r < repeats + 1; ++r) {
+        auto t0 = Clock::now();
+        for (std::size_t i = 0; i < count; ++i) {
+            std::memcpy(dst.data(), src.data(), size);
+            // Tell the optimiser the copy is observed, so it is not removed.
+            asm volatile("" : : "r"(dst.data()) : "memory");
+        }
+        double s = micros(Clock::now() - t0) / 1e6;
+        if (r > 0) mib_s.push_back(static_cast<double>(size * count) / s / (1 << 20));
+    }
+    return {quantile(mib_s, 0.5), quantile(mib_s, 0), quantile(mib_s, 1)};
+}
+
+long read_proc_long(const char* path) {
+    std::ifstream in(path);
+    long v = 0;
+    if (!(in >> v)) die(path);
+    return v;
+}
+
+struct Transport {
+    std::string name;
+    std::function<std::unique_ptr<Channel>(std::size_t size)> make;  // null: size unsupported
+};
+
+std::vector<Transport> transports(std::size_t mq_msgsize_max, long mq_msg_max) {
+    long maxmsg = std::min(10L, mq_msg_max);
+    return {
+        {"pipe", [](std::size_t) { return std::make_unique<PipeChannel>(); }},
+        {"socketpair", [](std::size_t) { return make_socketpair(); }},
+        {"mqueue",
+         [=](std::size_t size) -> std::unique_ptr<Channel> {
+             if (size > mq_msgsize_max) return nullptr;
+             return std::make_unique<MqChannel>(size, maxmsg);
+         }},
+        {"unix_socket", [](std::size_t) { return make_unix_socket(); }},
+        {"shm_ring", [](std::size_t) { return std::make_unique<RingChannel>(); }},
+    };
+}
+
+/// The 1-minute load average: how busy the machine was while we measured.
+std::string load_average() {
+    std::ifstream in("/proc/loadavg");
+    std::string first;
+    if (!(in >> first)) die("/proc/loadavg");
+    return first;
+}
+
+std::size_t clamp_count(std::size_t budget_bytes, std::size_t size, std::size_t lo, std::size_t hi) {
+    return std::clamp(budget_bytes / size, lo, hi);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Config cfg;
+    for (int i = 1; i < argc; ++i) {
+        if (std::string_view(argv[i]) == "--full") {
+            cfg = Config{true, 15, std::size_t{64} << 20, 100000, 20000};
+        } else {
+            std::fprintf(stderr, "usage: %s [--full]\n", argv[0]);
+            return 2;
+        }
+    }
+    auto mq_msgsize_max = static_cast<std::size_t>(read_proc_long("/proc/sys/fs/mqueue/msgsize_max"));
+    long mq_msg_max = read_proc_long("/proc/sys/fs/mqueue/msg_max");
+    std::printf("mode: %s (%d throughput runs per point, up to %zu MiB per run; --full for more)\n",
+                cfg.full ? "full" : "quick", cfg.repeats, cfg.stream_bytes >> 20);
+    std::printf("load average at start: %s (other processes compete for the same CPUs)\n",
+                load_average().c_str());
+    std::printf("mqueue: msgsize_max = %zu B, so larger messages are skipped for it\n\n",
+                mq_msgsize_max);
+
+    auto all = transports(mq_msgsize_max, mq_msg_max);
+
+    std::printf("# csv latency\ntransport,size_bytes,median_us,p25_us,p75_us\n");
+    for (auto& t : all)
+        for (std::size_t size : kSizes) {
+            auto ch = t.make(size);
+            if (!ch) continue;
+            std::size_t pings = clamp_count(cfg.full ? 256 << 20 : 16 << 20, size, 20, cfg.max_pings);
+            Spread s = measure_latency(*ch, size, pings);
+            std::printf("%s,%zu,%.2f,%.2f,%.2f\n", t.name.c_str(), size, s.median, s.lo, s.hi);
+        }
+
+    std::printf("\n# csv throughput\ntransport,size_bytes,median_mib_s,min_mib_s,max_mib_s\n");
+    std::vector<double> memcpy_mib(kSizes.size()), ring_mib(kSizes.size());
+    for (std::size_t k = 0; k < kSizes.size(); ++k) {
+        std::size_t size = kSizes[k];
+        std::size_t count = clamp_count(cfg.stream_bytes, size, 8, cfg.max_msgs);
+        Spread s = measure_memcpy(size, count, cfg.repeats);
+        memcpy_mib[k] = s.median;
+        std::printf("memcpy,%zu,%.0f,%.0f,%.0f\n", size, s.median, s.lo, s.hi);
+    }
+    for (auto& t : all)
+        for (std::size_t k = 0; k < kSizes.size(); ++k) {
+            std::size_t size = kSizes[k];
+            auto ch = t.make(size);
+            if (!ch) continue;
+            std::size_t count = clamp_count(cfg.stream_bytes, size, 8, cfg.max_msgs);
+            Spread s = measure_throughput(*ch, size, count, cfg.repeats);
+            if (t.name == "shm_ring") ring_mib[k] = s.median;
+            std::printf("%s,%zu,%.0f,%.0f,%.0f\n", t.name.c_str(), size, s.median, s.lo, s.hi);
+        }
+
+    // Every peer checked every message; a damaged one would have ended the run.
+    std::printf("\nevery message of every run arrived whole and in order\n");
+
+    // The claim: for large messages the ring is limited by copying, not by
+    // synchronisation, so it reaches at least half of what memcpy does.
+    bool met = true;
+    for (std::size_t k = 0; k < kSizes.size(); ++k) {
+        if (kSizes[k] < (64 << 10)) continue;
+        double ratio = 100.0 * ring_mib[k] / memcpy_mib[k];
+        bool ok = ratio >= 50.0;
+        met = met && ok;
+        std::printf("shm_ring at %zu B: %.0f of %.0f MiB/s = %.0f %% of memcpy (target >= 50 %%): %s\n",
+                    kSizes[k], ring_mib[k], memcpy_mib[k], ratio, ok ? "met" : "NOT met");
+    }
+    if (!met && !cfg.full)
+        std::printf("quick mode: target reported, not enforced; --full enforces it\n");
+    std::printf("load average at end: %s\n", load_average().c_str());
+    return met || !cfg.full ? 0 : 1;
+}

@@ -1,0 +1,222 @@
+// memory_overhead_benchmark.cpp — what does a child process really cost in
+// memory? RSS and PSS from /proc/<pid>/smaps_rollup, copy-on-write watched page
+// by page, and the footprint of a thread next to that of a process.
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <latch>
+#include <string>
+#include <thread>
+#include <vector>
+
+// In a sanitizer build (the project's ASan and TSan test runs) the process
+// carries the sanitizer's own shadow memory and allocator, which would swamp
+// the few KiB a thread or a process costs: that comparison is then skipped.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
+namespace {
+
+[[noreturn]] void die(const char* what) {
+    std::perror(what);
+    std::exit(1);
+}
+
+long check(long rc, const char* what) {
+    if (rc == -1) die(what);
+    return rc;
+}
+
+/// The totals of /proc/<pid>/smaps_rollup we need, in KiB.
+/// RSS counts every resident page mapped; PSS divides each shared page by the
+/// number of processes sharing it; Private counts pages only this process has.
+struct Memory {
+    long rss = 0, pss = 0, shared = 0, priv = 0;
+};
+
+Memory memory_of(const std::string& pid) {
+    std::ifstream in("/proc/" + pid + "/smaps_rollup");
+    if (!in) die("open smaps_rollup");
+    Memory m;
+    std::string key;
+    long kib;
+    while (in >> key) {
+        if (!(in >> kib)) {  // the header line has no number: skip it
+            in.clear();
+            std::getline(in, key);
+            continue;
+        }
+        if (key == "Rss:") m.rss = kib;
+        else if (key == "Pss:") m.pss = kib;
+        else if (key == "Shared_Clean:" || key == "Shared_Dirty:") m.shared += kib;
+        else if (key == "Private_Clean:" || key == "Private_Dirty:") m.priv += kib;
+        std::getline(in, key);  // rest of the line ("kB")
+    }
+    return m;
+}
+
+/// Page-table memory of a process (VmPTE in /proc/<pid>/status), in KiB.
+/// Threads share their process's page tables; every process has its own.
+long page_tables_kib(const std::string& pid) {
+    std::ifstream in("/proc/" + pid + "/status");
+    std::string key;
+    long kib = 0;
+    while (in >> key)
+        if (key == "VmPTE:" && in >> kib) return kib;
+    die("VmPTE not found");
+}
+
+void print(const char* when, const Memory& m) {
+    std::printf("  %-26s RSS %6ld  PSS %6ld  shared %6ld  private %6ld  (KiB)\n", when, m.rss, m.pss, m.shared,
+                m.priv);
+}
+
+/// An anonymous private mapping, every page written once (so it is resident).
+class Buffer {
+public:
+    explicit Buffer(std::size_t bytes) : size_(bytes) {
+        void* p = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) die("mmap");
+        data_ = static_cast<char*>(p);
+        // Keep 4 KiB pages: with transparent huge pages the copy-on-write
+        // granularity would be a kernel policy detail instead of one page.
+        check(::madvise(data_, size_, MADV_NOHUGEPAGE), "madvise");
+        touch(1);
+    }
+    Buffer(const Buffer&) = delete;
+    Buffer& operator=(const Buffer&) = delete;
+    ~Buffer() { ::munmap(data_, size_); }
+    void touch(char value) {  // one write per page is enough to own the page
+        for (std::size_t i = 0; i < size_; i += 4096) data_[i] = value;
+    }
+
+private:
+    std::size_t size_;
+    char* data_;
+};
+
+pid_t fork_flushed() {
+    std::fflush(stdout);  // unflushed output would be printed twice
+    return static_cast<pid_t>(check(::fork(), "fork"));
+}
+
+bool exited_ok(pid_t pid) {
+    int status = 0;
+    check(::waitpid(pid, &status, 0), "waitpid");
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/// Part 1: a child shares its parent's pages until it writes to them.
+bool show_copy_on_write(long buffer_kib) {
+    Buffer buf(static_cast<std::size_t>(buffer_kib) * 1024);
+    std::printf("copy-on-write: the parent wrote a %ld KiB buffer, then forked\n", buffer_kib);
+    pid_t pid = fork_flushed();
+    if (pid == 0) {
+        Memory before = memory_of("self");
+        buf.touch(2);  // the child writes every page: the kernel copies each one
+        Memory after = memory_of("self");
+        print("child right after fork:", before);
+        print("child after writing all:", after);
+        long grew_priv = after.priv - before.priv, grew_pss = after.pss - before.pss;
+        bool ok = grew_priv >= buffer_kib * 9 / 10 && before.shared >= buffer_kib * 9 / 10 &&
+                  after.rss - before.rss < buffer_kib / 10;
+        std::printf("  private +%ld KiB, PSS +%ld KiB, RSS +%ld KiB: %s\n", grew_priv, grew_pss,
+                    after.rss - before.rss,
+                    ok ? "pages were shared until written, then copied (RSS did not see it)"
+                       : "NOT the copy-on-write picture");
+        std::fflush(stdout);
+        ::_exit(ok ? 0 : 1);
+    }
+    return exited_ok(pid);
+}
+
+/// Part 2: N idle threads vs N idle processes.
+bool compare_footprints(int n) {
+    std::printf("\nfootprint of %d idle workers (their stacks touched a little, as real work would)\n", n);
+    if (kSanitized) {
+        std::printf("  per thread : not measured in a sanitizer build\n");
+        std::printf("  per process: not measured in a sanitizer build\n");
+        std::printf("  thread vs process: not judged (the sanitizer's own memory would dominate)\n");
+        return true;
+    }
+
+    Memory base = memory_of("self");
+    std::latch started(n), stop(1);
+    std::vector<std::jthread> threads;
+    for (int i = 0; i < n; ++i)
+        threads.emplace_back([&] {
+            volatile char scratch[16 * 1024];  // use 16 KiB of stack
+            for (std::size_t k = 0; k < sizeof scratch; k += 4096) scratch[k] = 1;
+            started.count_down();
+            stop.wait();
+        });
+    started.wait();
+    Memory with_threads = memory_of("self");
+    stop.count_down();
+    threads.clear();  // joins
+    double per_thread = static_cast<double>(with_threads.rss - base.rss) / n;
+    std::printf("  per thread : +%.0f KiB RSS of the one process\n", per_thread);
+
+    int hold[2];  // children wait for EOF on this pipe
+    check(::pipe(hold), "pipe");
+    std::vector<pid_t> kids;
+    for (int i = 0; i < n; ++i) {
+        pid_t pid = fork_flushed();
+        if (pid == 0) {
+            ::close(hold[1]);
+            volatile char scratch[16 * 1024];
+            for (std::size_t k = 0; k < sizeof scratch; k += 4096) scratch[k] = 1;
+            char c;
+            check(::read(hold[0], &c, 1), "read");
+            ::_exit(0);
+        }
+        kids.push_back(pid);
+    }
+    ::close(hold[0]);
+    ::usleep(50'000);  // let every child reach its read()
+    Memory sum;
+    long pte = 0;
+    for (pid_t k : kids) {
+        Memory m = memory_of(std::to_string(k));
+        sum.rss += m.rss, sum.pss += m.pss, sum.priv += m.priv;
+        pte += page_tables_kib(std::to_string(k));
+    }
+    ::close(hold[1]);
+    bool ok = true;
+    for (pid_t k : kids) ok &= exited_ok(k);
+    double per_proc = static_cast<double>(sum.priv + pte) / n;
+    std::printf("  per process: %.0f KiB private + %.0f KiB page tables; PSS %.0f KiB, RSS %.0f KiB "
+                "(most of RSS is shared)\n",
+                static_cast<double>(sum.priv) / n, static_cast<double>(pte) / n, static_cast<double>(sum.pss) / n,
+                static_cast<double>(sum.rss) / n);
+    bool heavier = per_thread > 0 && per_proc > 2 * per_thread;
+    std::printf("  a process costs %.1fx the memory of a thread (need > 2x): %s\n", per_proc / per_thread,
+                heavier ? "processes are heavier, threads share everything" : "NOT SHOWN");
+    return ok && heavier;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc > 1) {
+        std::fprintf(stderr, "usage: %s\n", argv[0]);
+        return 2;
+    }
+    bool ok = show_copy_on_write(32 * 1024);
+    ok &= compare_footprints(8);
+    return ok ? 0 : 1;
+}
