@@ -28,6 +28,7 @@ LABELS = {
            "output": "Output", "exit": "exit status", "signal": "killed by",
            "time": "run time", "captured": "captured by this build",
            "cpus": "CPUs", "verified": "Verified by this build",
+           "solution": "Show the solution",
            "full_source": "full source, {lines} lines",
            "region": "Shown: main(), lines {first}–{last}; the helpers it calls are "
            "in the full source.",
@@ -42,6 +43,7 @@ LABELS = {
               "output": "输出", "exit": "退出状态", "signal": "被信号终止",
               "time": "运行时间", "captured": "由本次构建实际运行并捕获",
               "cpus": "个 CPU", "verified": "本次构建的验证",
+              "solution": "查看参考答案",
               "full_source": "完整源代码，共 {lines} 行",
               "region": "此处显示 main()，第 {first}–{last} 行；它调用的辅助函数见完整源代码。",
               "runs": "次运行", "not_verified": "验证：本次构建未运行（由 tools/test.sh 运行）",
@@ -83,6 +85,29 @@ def visit_example_block(self, node):
 
 def depart_example_block(self, node):
     self.body.append("</div>\n")
+
+
+class solution(nodes.General, nodes.Element):
+    """An exercise's solution, folded until the reader opens it."""
+
+
+def visit_solution(self, node):
+    label = LABELS.get(self.builder.config.language or "en", LABELS["en"])["solution"]
+    self.body.append(f'<details class="solution"><summary>{label}</summary>\n')
+
+
+def depart_solution(self, node):
+    self.body.append("</details>\n")
+
+
+class SolutionDirective(SphinxDirective):
+    """``.. solution::`` — its content (text, examples) is hidden until opened."""
+    has_content = True
+
+    def run(self):
+        node = solution()
+        self.state.nested_parse(self.content, self.content_offset, node)
+        return [node]
 
 
 def labels(env):
@@ -469,6 +494,8 @@ def mend_theme_html(app, exception):
 
 def setup(app):
     app.add_node(example_block, html=(visit_example_block, depart_example_block))
+    app.add_node(solution, html=(visit_solution, depart_solution))
+    app.add_directive("solution", SolutionDirective)
     app.add_directive("cpp-example", ExampleDirective)
     app.add_directive("cpp-example-plot", PlotDirective)
     app.add_transform(BreatheTranslatable)
