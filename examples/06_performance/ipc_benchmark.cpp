@@ -2,8 +2,10 @@
 // processes, across message sizes, measured against memcpy as the ceiling.
 //
 // Channels: pipe, socketpair, POSIX message queue, Unix stream socket (named,
-// abstract address) and a lock-free single-producer/single-consumer ring buffer
-// in shared memory whose waiting side sleeps on a futex.
+// abstract address) and a lock-free single-producer/single-consumer ring of
+// messages in shared memory whose waiting side sleeps on a futex. The ring is
+// measured twice: with a consumer that copies each message out (shm_ring_copy)
+// and with one that uses it where it lies in the ring (shm_ring_inplace).
 //
 // Quick mode (default) runs in a few seconds; --full repeats more and moves more
 // data. Output: two CSV tables (plotted on the page) and the ring-vs-memcpy claim.
@@ -30,7 +32,9 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -107,12 +111,16 @@ void read_all(int fd, std::byte* p, std::size_t n) {
     }
 }
 
-/// One side of a channel: send/receive exactly n bytes as one message.
-/// recv's buffer always has room for kMaxSize bytes.
+/// One side of a channel: send exactly n bytes as one message, receive one.
 struct Endpoint {
     virtual ~Endpoint() = default;
     virtual void send(const std::byte* p, std::size_t n) = 0;
-    virtual void recv(std::byte* p, std::size_t n) = 0;
+    /// Wait for the next message (n bytes) and return where it can be read:
+    /// copied into buf (room for kMaxSize bytes), or, for the zero-copy ring,
+    /// in place. The view stays valid until release().
+    virtual std::span<const std::byte> receive(std::byte* buf, std::size_t n) = 0;
+    /// Done with the last message received (the zero-copy ring frees its space).
+    virtual void release() {}
 };
 
 /// A channel made before fork(): the parent uses a(), the child uses b().
@@ -125,7 +133,10 @@ struct Channel {
 struct StreamEndpoint : Endpoint {
     int in = -1, out = -1;
     void send(const std::byte* p, std::size_t n) override { write_all(out, p, n); }
-    void recv(std::byte* p, std::size_t n) override { read_all(in, p, n); }
+    std::span<const std::byte> receive(std::byte* buf, std::size_t n) override {
+        read_all(in, buf, n);
+        return {buf, n};
+    }
 };
 
 class PipeChannel : public Channel {
@@ -217,11 +228,12 @@ struct MqEndpoint : Endpoint {
         while (::mq_send(out, reinterpret_cast<const char*>(p), n, 0) == -1)
             if (errno != EINTR) die("mq_send");
     }
-    void recv(std::byte* p, std::size_t n) override {
+    std::span<const std::byte> receive(std::byte* buf, std::size_t n) override {
         ssize_t r;  // the buffer must be at least mq_msgsize bytes
-        while ((r = ::mq_receive(in, reinterpret_cast<char*>(p), msgsize, nullptr)) == -1)
+        while ((r = ::mq_receive(in, reinterpret_cast<char*>(buf), msgsize, nullptr)) == -1)
             if (errno != EINTR) die("mq_receive");
         if (static_cast<std::size_t>(r) != n) die("mq_receive: wrong size");
+        return {buf, n};
     }
 };
 
@@ -264,97 +276,158 @@ void cpu_relax() {
 #endif
 }
 
-/// A byte ring with one writer and one reader, living in MAP_SHARED memory.
-/// head/tail only grow; each has its own cache line so the two sides do not
-/// fight over one line. A side that must wait spins briefly (the peer is
-/// probably running on the other core) and then sleeps on a futex word.
+/// A queue of messages with one producer and one consumer, living in
+/// MAP_SHARED memory. head (bytes written) and tail (bytes released) only
+/// grow; each has its own cache line so the two sides do not fight over one.
+///
+/// A message is always stored in one piece, starting on a cache line: if it
+/// would run past the end of the buffer, it starts at offset 0 instead and the
+/// bytes skipped are padding. So the consumer can use a message where it lies
+/// (zero-copy receive) and release its space afterwards. Both sides know each
+/// message's size here, so both compute the same start; a general-purpose ring
+/// would put a length header in front of each message.
+///
+/// A side that must wait spins briefly (the peer is probably running on the
+/// other core) and then sleeps on a futex word, saying which index value it
+/// needs, so the other side wakes it only when that value is reached.
 struct Ring {
-    static constexpr std::size_t kCapacity = 1 << 20;
+    static constexpr std::size_t kCapacity = 2 * kMaxSize;  // two of the largest messages
     static constexpr std::size_t kChunk = 64 << 10;  // publish progress at least this often
+    static constexpr std::size_t kAlign = 64;        // a cache line
+    static constexpr std::uint64_t kNobody = UINT64_MAX;
 
     struct Waitable {
-        std::atomic<std::uint32_t> seq{0};      // bumped on every publish: the futex word
-        std::atomic<std::uint32_t> waiting{0};  // 1 while the other side may sleep
+        std::atomic<std::uint32_t> seq{0};            // bumped on every publish: the futex word
+        std::atomic<std::uint64_t> wake_at{kNobody};  // index value a sleeper waits for
     };
-    alignas(64) std::atomic<std::uint64_t> head{0};  // total bytes written
-    alignas(64) std::atomic<std::uint64_t> tail{0};  // total bytes read
-    alignas(64) Waitable data;                       // reader waits here for bytes
-    alignas(64) Waitable space;                      // writer waits here for room
+    alignas(64) std::atomic<std::uint64_t> head{0};  // bytes written, padding included
+    alignas(64) std::atomic<std::uint64_t> tail{0};  // bytes released, padding included
+    alignas(64) Waitable data;                       // consumer waits here for bytes
+    alignas(64) Waitable space;                      // producer waits here for room
     alignas(64) std::byte buf[kCapacity];
 
     static_assert(std::atomic<std::uint32_t>::is_always_lock_free &&
                       std::atomic<std::uint64_t>::is_always_lock_free,
                   "shared-memory atomics must be lock-free (hence address-free)");
 
-    // Spin for a few microseconds only: about as long as the peer needs to
-    // copy a chunk. If the peer is not running (a busy machine), spinning
-    // longer just burns the CPU it may be waiting for.
-    template <class Ready>
-    static void wait_until(Ready ready, Waitable& w) {
-        for (int i = 0; i < 256; ++i) {
-            if (ready()) return;
+    /// Wait until index >= target. Spin first, but only about as long as the
+    /// peer needs to copy the bytes we wait for (a pause takes some 20 ns, in
+    /// which a core copies well over 512 bytes), and at least a few
+    /// microseconds. If the peer is not running (a busy machine), spinning
+    /// longer just burns the CPU it may be waiting for.
+    /// A sleeper asks to be woken at wake_target (>= target), so that after a
+    /// sleep there is a batch of work, not one chunk and another sleep.
+    static void wait_for(const std::atomic<std::uint64_t>& index, std::uint64_t target,
+                         Waitable& w, std::uint64_t wake_target = 0) {
+        std::uint64_t now = index.load();
+        if (now >= target) return;
+        for (std::uint64_t i = 0, spins = 256 + (target - now) / 512; i < spins; ++i) {
             cpu_relax();
+            if (index.load() >= target) return;
         }
-        while (!ready()) {
+        wake_target = std::max(target, wake_target);
+        while (index.load() < target) {
             std::uint32_t seen = w.seq.load();
-            w.waiting.store(1);
-            // Re-check after announcing: the publisher either sees waiting == 1
-            // and wakes us, or we see its data here; seq catches the rest.
-            if (!ready()) futex_wait(w.seq, seen);
-            w.waiting.store(0);
+            w.wake_at.store(wake_target);
+            // Re-check after announcing: the publisher either sees wake_at and
+            // wakes us, or we see its new index here; seq catches the rest.
+            if (index.load() < target) futex_wait(w.seq, seen);
+            w.wake_at.store(kNobody);
         }
     }
 
-    static void publish(Waitable& w) {
+    // seq_cst throughout: the bytes are ordered before the index, and the new
+    // index before the check of wake_at.
+    static void publish(std::atomic<std::uint64_t>& index, std::uint64_t value, Waitable& w) {
+        index.store(value);
         w.seq.fetch_add(1);
-        if (w.waiting.load()) futex_wake(w.seq);
+        if (value >= w.wake_at.load()) futex_wake(w.seq);
     }
 
-    void write(const std::byte* p, std::size_t n) {
-        std::uint64_t h = head.load(std::memory_order_relaxed);
-        while (n > 0) {
-            wait_until([&] { return h - tail.load() < kCapacity; }, space);
-            std::size_t room = kCapacity - static_cast<std::size_t>(h - tail.load());
-            std::size_t at = static_cast<std::size_t>(h % kCapacity);
-            std::size_t len = std::min({n, room, kCapacity - at, kChunk});
-            std::memcpy(buf + at, p, len);
-            h += len;
-            head.store(h);  // seq_cst: orders the bytes before the index, and the
-            publish(data);  // index before the check of `waiting` in publish()
-            p += len;
-            n -= len;
+    /// Where a message of n bytes that follows position `end` starts: on the
+    /// next cache line, or at offset 0 if it would not fit before the end.
+    static std::uint64_t place(std::uint64_t end, std::size_t n) {
+        std::uint64_t start = (end + kAlign - 1) / kAlign * kAlign;
+        auto at = static_cast<std::size_t>(start % kCapacity);
+        if (at + n > kCapacity) start += kCapacity - at;  // skip to offset 0: padding
+        return start;
+    }
+
+    /// Producer: copy one message in, publishing every chunk as it lands.
+    /// A message and the padding before it always fit in kCapacity, because
+    /// the padding is shorter than the message and a message <= kMaxSize.
+    void send(const std::byte* p, std::size_t n) {
+        if (n == 0 || n > kMaxSize) die("Ring::send: bad message size");
+        std::uint64_t before = head.load(std::memory_order_relaxed);  // end of the last message
+        std::uint64_t start = place(before, n);
+        for (std::size_t done = 0; done < n;) {
+            std::size_t len = std::min(n - done, kChunk);
+            std::uint64_t end = start + done + len;  // room: one lap behind us released
+            std::uint64_t need = end > kCapacity ? end - kCapacity : 0;
+            // If we must sleep, sleep until half the ring is free, or until all
+            // whole messages are released: a consumer can always get that far.
+            wait_for(tail, need, space, std::min(need + kCapacity / 2, before));
+            std::memcpy(buf + (start + done) % kCapacity, p + done, len);
+            done += len;
+            publish(head, start + done, data);
         }
     }
 
-    void read(std::byte* p, std::size_t n) {
-        std::uint64_t t = tail.load(std::memory_order_relaxed);
-        while (n > 0) {
-            wait_until([&] { return head.load() != t; }, data);
-            std::size_t avail = static_cast<std::size_t>(head.load() - t);
-            std::size_t at = static_cast<std::size_t>(t % kCapacity);
-            std::size_t len = std::min({n, avail, kCapacity - at, kChunk});
-            std::memcpy(p, buf + at, len);
-            t += len;
-            tail.store(t);
-            publish(space);
-            p += len;
-            n -= len;
+    /// Consumer, zero-copy: wait for the whole next message and return it
+    /// where it lies. The producer does not overwrite it until release().
+    std::span<const std::byte> receive(std::size_t n) {
+        std::uint64_t start = place(tail.load(std::memory_order_relaxed), n);
+        wait_for(head, start + n, data);
+        return {buf + start % kCapacity, n};
+    }
+
+    /// Consumer, zero-copy: done with the message of n bytes from receive().
+    void release(std::size_t n) {
+        publish(tail, place(tail.load(std::memory_order_relaxed), n) + n, space);
+    }
+
+    /// Consumer, copy-out: copy the next message to p chunk by chunk, each as
+    /// soon as it is published, so both sides copy at the same time.
+    void receive_copy(std::byte* p, std::size_t n) {
+        std::uint64_t start = place(tail.load(std::memory_order_relaxed), n);
+        for (std::size_t done = 0; done < n;) {
+            wait_for(head, start + done + 1, data);
+            std::size_t len = std::min<std::size_t>({n - done, head.load() - (start + done), kChunk});
+            std::memcpy(p + done, buf + (start + done) % kCapacity, len);
+            done += len;
+            publish(tail, start + done, space);
         }
     }
 };
 
+/// The ring seen from one process. With copy_out the consumer copies each
+/// message into its own buffer (two copies per message, like the kernel
+/// channels); without, it reads the message in the ring (one copy in total).
 struct RingEndpoint : Endpoint {
     Ring* in = nullptr;
     Ring* out = nullptr;
-    void send(const std::byte* p, std::size_t n) override { out->write(p, n); }
-    void recv(std::byte* p, std::size_t n) override { in->read(p, n); }
+    bool copy_out = false;
+    std::size_t held = 0;  // size of the message received in place, not yet released
+
+    void send(const std::byte* p, std::size_t n) override { out->send(p, n); }
+    std::span<const std::byte> receive(std::byte* buf, std::size_t n) override {
+        if (copy_out) {
+            in->receive_copy(buf, n);  // the second copy
+            return {buf, n};
+        }
+        held = n;
+        return in->receive(n);  // zero-copy: the caller reads the ring itself
+    }
+    void release() override {
+        if (held > 0) in->release(std::exchange(held, 0));
+    }
 };
 
 /// Two rings (one per direction) in one anonymous shared mapping: inherited
 /// by fork(), no name, so nothing to clean up in /dev/shm.
 class RingChannel : public Channel {
 public:
-    RingChannel() {
+    explicit RingChannel(bool copy_out) {
         void* p = ::mmap(nullptr, 2 * sizeof(Ring), PROT_READ | PROT_WRITE,
                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED) die("mmap");
@@ -363,6 +436,7 @@ public:
         new (&rings_[1]) Ring;
         a_.out = &rings_[0], a_.in = &rings_[1];
         b_.out = &rings_[1], b_.in = &rings_[0];
+        a_.copy_out = b_.copy_out = copy_out;
     }
     ~RingChannel() override { ::munmap(rings_, 2 * sizeof(Ring)); }
     Endpoint& a() override { return a_; }
@@ -434,15 +508,15 @@ void stamp(std::byte* msg, std::size_t size, std::uint64_t seq) {
     std::memcpy(msg + size - sizeof seq, &seq, sizeof seq);
 }
 
-bool has_stamp(const std::byte* msg, std::size_t size, std::uint64_t seq) {
+bool has_stamp(std::span<const std::byte> msg, std::uint64_t seq) {
     std::uint64_t first, last;
-    std::memcpy(&first, msg, sizeof first);
-    std::memcpy(&last, msg + size - sizeof last, sizeof last);
+    std::memcpy(&first, msg.data(), sizeof first);
+    std::memcpy(&last, msg.data() + msg.size() - sizeof last, sizeof last);
     return first == seq && last == seq;
 }
 
-void require_stamp(const std::byte* msg, std::size_t size, std::uint64_t seq) {
-    if (!has_stamp(msg, size, seq)) {
+void require_stamp(std::span<const std::byte> msg, std::uint64_t seq) {
+    if (!has_stamp(msg, seq)) {
         std::fprintf(stderr, "message %llu arrived damaged or out of order\n",
                      static_cast<unsigned long long>(seq));
         std::exit(1);
@@ -455,8 +529,9 @@ Spread measure_latency(Channel& ch, std::size_t size, std::size_t pings) {
     Child echo([&] {
         std::vector<std::byte> buf(kMaxSize);
         for (std::size_t i = 0; i < warmup + pings; ++i) {
-            ch.b().recv(buf.data(), size);
-            ch.b().send(buf.data(), size);
+            auto msg = ch.b().receive(buf.data(), size);
+            ch.b().send(msg.data(), size);  // in place: straight from one ring to the other
+            ch.b().release();
         }
     });
     auto& buf = message_buffer();
@@ -465,8 +540,8 @@ Spread measure_latency(Channel& ch, std::size_t size, std::size_t pings) {
         stamp(buf.data(), size, i);
         auto t0 = Clock::now();
         ch.a().send(buf.data(), size);
-        ch.a().recv(buf.data(), size);
-        require_stamp(buf.data(), size, i);  // the echo came back whole
+        require_stamp(ch.a().receive(buf.data(), size), i);  // the echo came back whole
+        ch.a().release();
         if (i >= warmup) one_way.push_back(micros(Clock::now() - t0) / 2);
     }
     echo.join();
@@ -480,8 +555,9 @@ Spread measure_throughput(Channel& ch, std::size_t size, std::size_t count, int 
         std::vector<std::byte> buf(kMaxSize);
         for (int r = 0; r < repeats + 1; ++r) {
             for (std::size_t i = 0; i < count; ++i) {
-                ch.b().recv(buf.data(), size);
-                require_stamp(buf.data(), size, i);
+                // Use the message (here: check it) where receive() put it, then free it.
+                require_stamp(ch.b().receive(buf.data(), size), i);
+                ch.b().release();
             }
             ch.b().send(buf.data(), 1);
         }
@@ -494,7 +570,8 @@ Spread measure_throughput(Channel& ch, std::size_t size, std::size_t count, int 
             stamp(buf.data(), size, i);  // two 8-byte stores: negligible next to the copy
             ch.a().send(buf.data(), size);
         }
-        ch.a().recv(buf.data(), 1);
+        ch.a().receive(buf.data(), 1);
+        ch.a().release();
         double s = micros(Clock::now() - t0) / 1e6;
         if (r > 0) mib_s.push_back(static_cast<double>(size * count) / s / (1 << 20));
     }
@@ -543,7 +620,8 @@ std::vector<Transport> transports(std::size_t mq_msgsize_max, long mq_msg_max) {
              return std::make_unique<MqChannel>(size, maxmsg);
          }},
         {"unix_socket", [](std::size_t) { return make_unix_socket(); }},
-        {"shm_ring", [](std::size_t) { return std::make_unique<RingChannel>(); }},
+        {"shm_ring_copy", [](std::size_t) { return std::make_unique<RingChannel>(true); }},
+        {"shm_ring_inplace", [](std::size_t) { return std::make_unique<RingChannel>(false); }},
     };
 }
 
@@ -561,6 +639,10 @@ std::size_t clamp_count(std::size_t budget_bytes, std::size_t size, std::size_t 
 
 }  // namespace
 
+// Measure every channel at every size (latency, then throughput against
+// memcpy), then check the claim: the zero-copy ring, which copies a message
+// once, reaches at least half of memcpy for messages of 64 KiB and more. The
+// copy-out ring, which copies it twice, is printed next to it for comparison.
 int main(int argc, char** argv) {
     Config cfg;
     for (int i = 1; i < argc; ++i) {
@@ -593,12 +675,12 @@ int main(int argc, char** argv) {
         }
 
     std::printf("\n# csv throughput\ntransport,size_bytes,median_mib_s,min_mib_s,max_mib_s\n");
-    std::vector<double> memcpy_mib(kSizes.size()), ring_mib(kSizes.size());
+    std::map<std::string, std::vector<double>> median;  // transport -> MiB/s per size
     for (std::size_t k = 0; k < kSizes.size(); ++k) {
         std::size_t size = kSizes[k];
         std::size_t count = clamp_count(cfg.stream_bytes, size, 8, cfg.max_msgs);
         Spread s = measure_memcpy(size, count, cfg.repeats);
-        memcpy_mib[k] = s.median;
+        median["memcpy"].push_back(s.median);
         std::printf("memcpy,%zu,%.0f,%.0f,%.0f\n", size, s.median, s.lo, s.hi);
     }
     for (auto& t : all)
@@ -608,26 +690,41 @@ int main(int argc, char** argv) {
             if (!ch) continue;
             std::size_t count = clamp_count(cfg.stream_bytes, size, 8, cfg.max_msgs);
             Spread s = measure_throughput(*ch, size, count, cfg.repeats);
-            if (t.name == "shm_ring") ring_mib[k] = s.median;
+            median[t.name].resize(kSizes.size());
+            median[t.name][k] = s.median;
             std::printf("%s,%zu,%.0f,%.0f,%.0f\n", t.name.c_str(), size, s.median, s.lo, s.hi);
         }
 
     // Every peer checked every message; a damaged one would have ended the run.
     std::printf("\nevery message of every run arrived whole and in order\n");
 
-    // The claim: for large messages the ring is limited by copying, not by
-    // synchronisation, so it reaches at least half of what memcpy does.
+    // The claim: with zero-copy receive, a large message costs one copy (the
+    // producer's, into the ring), like memcpy; the consumer reads it in place.
+    // So the ring is limited by that copy, not by synchronisation, and reaches
+    // at least half of what memcpy does. The copy-out ring is shown next to it:
+    // it pays two copies per message for the same result.
+    auto ratio = [&](const char* name, std::size_t k) {
+        return 100.0 * median[name][k] / median["memcpy"][k];
+    };
+    std::printf("\nzero-copy ring (1 copy by the producer + in-place check by the consumer) "
+                "vs memcpy (1 copy), target >= 50 %%:\n");
     bool met = true;
     for (std::size_t k = 0; k < kSizes.size(); ++k) {
         if (kSizes[k] < (64 << 10)) continue;
-        double ratio = 100.0 * ring_mib[k] / memcpy_mib[k];
-        bool ok = ratio >= 50.0;
+        bool ok = ratio("shm_ring_inplace", k) >= 50.0;
         met = met && ok;
-        std::printf("shm_ring at %zu B: %.0f of %.0f MiB/s = %.0f %% of memcpy (target >= 50 %%): %s\n",
-                    kSizes[k], ring_mib[k], memcpy_mib[k], ratio, ok ? "met" : "NOT met");
+        std::printf("shm_ring_inplace at %zu B: %.0f of %.0f MiB/s = %.0f %% of memcpy: %s\n",
+                    kSizes[k], median["shm_ring_inplace"][k], median["memcpy"][k],
+                    ratio("shm_ring_inplace", k), ok ? "met" : "NOT met");
     }
-    if (!met && !cfg.full)
+    if (!cfg.full)  // a busy machine can hold either side back; see the page
         std::printf("quick mode: target reported, not enforced; --full enforces it\n");
+    std::printf("for comparison, copy-out ring (1 copy in + 1 copy out), no target:\n");
+    for (std::size_t k = 0; k < kSizes.size(); ++k) {
+        if (kSizes[k] < (64 << 10)) continue;
+        std::printf("shm_ring_copy at %zu B: %.0f of %.0f MiB/s = %.0f %% of memcpy\n", kSizes[k],
+                    median["shm_ring_copy"][k], median["memcpy"][k], ratio("shm_ring_copy", k));
+    }
     std::printf("load average at end: %s\n", load_average().c_str());
     return met || !cfg.full ? 0 : 1;
 }
