@@ -52,6 +52,7 @@ add_custom_target(site ALL
   VERBATIM)
 
 add_custom_target(update-translations
-  COMMAND ${TUTORIAL_PYTHON} "${PROJECT_SOURCE_DIR}/tools/i18n.py" update
+  COMMAND ${sphinx_env} ${TUTORIAL_PYTHON} "${PROJECT_SOURCE_DIR}/tools/i18n.py" update
+  DEPENDS docs-inputs
   COMMENT "Updating docs/locales/zh_CN from the English pages"
   VERBATIM)

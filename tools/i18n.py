@@ -41,10 +41,24 @@ def run(command):
     return result
 
 
+def uses_breathe():
+    for path in glob.glob(os.path.join(DOCS, "**", "*.rst"), recursive=True):
+        with open(path, encoding="utf-8") as f:
+            if ".. doxygen" in f.read():
+                return True
+    return False
+
+
 def update(prefixes):
+    build = os.environ.get("TUTORIAL_BUILD_DIR", os.path.join(ROOT, "build"))
+    # Without Doxygen's XML, Breathe renders nothing and the Doxygen messages would
+    # be dropped from the catalogues as obsolete: refuse instead.
+    if uses_breathe() and not os.path.isfile(os.path.join(build, "doxygen", "xml", "index.xml")):
+        sys.exit(f"i18n.py: {build}/doxygen/xml is missing; run `cmake --build "
+                 f"{os.path.relpath(build)} --target docs-inputs` first "
+                 "(or set TUTORIAL_BUILD_DIR to your build directory)")
     with tempfile.TemporaryDirectory(prefix="gettext-") as pot_dir:
-        env = dict(os.environ, TUTORIAL_BUILD_DIR=os.environ.get(
-            "TUTORIAL_BUILD_DIR", os.path.join(ROOT, "build")))
+        env = dict(os.environ, TUTORIAL_BUILD_DIR=build)
         result = subprocess.run(
             ["/usr/bin/sphinx-build", "-b", "gettext", "-q", "-c", ROOT,
              "-d", os.path.join(pot_dir, ".doctrees"), DOCS, pot_dir],
