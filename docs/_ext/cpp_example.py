@@ -439,7 +439,7 @@ def merge(app, env, docnames, other):
         getattr(other, "cpp_example_sources", {}))
 
 
-NOTRANSLATE = re.compile(r'class="([^"]*\bnotranslate\b[^"]*)"')
+NOTRANSLATE = re.compile(r'class="([^"]*\bnotranslate\b[^"]*)"(?! translate=)')
 OTHER_LANGUAGE = {"en": ("zh_CN", "中文", "zh-CN"), "zh_CN": ("en", "English", "en")}
 
 
@@ -463,14 +463,18 @@ def page_context(app, pagename, templatename, context, doctree):
 
 
 # Debian's furo 2022.12.07 templates put <div> inside <label> and <button> (invalid
-# HTML, reported by vnu) and leave the click-to-close overlays outside any landmark
-# (axe: "region"); Sphinx 5.3 writes toctree captions with role="heading" but no
-# aria-level. We mend the written pages rather than hide the findings.
+# HTML, reported by vnu), give a table's wrapper <div> the table's own id (a
+# duplicate id), and put text in the click-to-close overlays outside any landmark
+# (axe: "region"; the same actions have labelled buttons in the header). Sphinx 5.3
+# writes toctree captions with role="heading" but no aria-level. We mend the
+# written pages rather than hide the findings.
 THEME_FIXES = [
     (re.compile(r'<div class="visually-hidden">([^<]*)</div>'),
      r'<span class="visually-hidden">\1</span>'),
-    (re.compile(r'<label class="overlay (sidebar|toc)-overlay"'),
-     r'<label aria-hidden="true" class="overlay \1-overlay"'),
+    (re.compile(r'(<label class="overlay (?:sidebar|toc)-overlay" for="[^"]*">)\s*'
+                r'<(?:span|div) class="visually-hidden">[^<]*</(?:span|div)>\s*</label>'),
+     r'\1</label>'),
+    (re.compile(r'(<div class="table-wrapper[^"]*") id="[^"]*"'), r'\1'),
     (re.compile(r'role="heading"(?! aria-level)'), r'role="heading" aria-level="2"'),
 ]
 
