@@ -37,8 +37,8 @@ html_sidebars = {"**": ["sidebar/brand.html", "sidebar/search.html",
 html_copy_source = False
 html_show_sourcelink = False
 html_last_updated_fmt = None
-pygments_style = "sphinx"
-pygments_dark_style = "monokai"
+pygments_style = "default"      # WCAG AA contrast (Pygments >= 2.11)
+pygments_dark_style = "github-dark"
 
 graphviz_output_format = "svg"
 copybutton_prompt_text = "$ "

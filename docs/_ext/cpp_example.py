@@ -9,6 +9,7 @@ an unknown name or a missing output is a build error, and every declared example
 be shown by exactly one page.
 """
 import csv
+import html
 import json
 import os
 import re
@@ -28,7 +29,9 @@ LABELS = {
            "output": "Output", "exit": "exit status", "signal": "killed by",
            "time": "run time", "captured": "captured by this build",
            "cpus": "CPUs", "verified": "Verified by this build",
-           "solution": "Show the solution",
+           "solution": "Show the solution", "diagram": "Diagram",
+           "nav_drawer": "Site navigation", "toc_drawer": "On this page",
+           "page_tools": "Page tools",
            "full_source": "full source, {lines} lines",
            "region": "Shown: main(), lines {first}–{last}; the helpers it calls are "
            "in the full source.",
@@ -43,7 +46,9 @@ LABELS = {
               "output": "输出", "exit": "退出状态", "signal": "被信号终止",
               "time": "运行时间", "captured": "由本次构建实际运行并捕获",
               "cpus": "个 CPU", "verified": "本次构建的验证",
-              "solution": "查看参考答案",
+              "solution": "查看参考答案", "diagram": "示意图",
+              "nav_drawer": "网站导航", "toc_drawer": "本页内容",
+              "page_tools": "页面工具",
               "full_source": "完整源代码，共 {lines} 行",
               "region": "此处显示 main()，第 {first}–{last} 行；它调用的辅助函数见完整源代码。",
               "runs": "次运行", "not_verified": "验证：本次构建未运行（由 tools/test.sh 运行）",
@@ -448,10 +453,30 @@ OTHER_LANGUAGE = {"en": ("zh_CN", "中文", "zh-CN"), "zh_CN": ("en", "English",
 UNSTYLED_SPANS = re.compile(r'<span class="(?:w|p|n|o)">([^<]*)</span>')
 
 
+# A code block that scrolls sideways must be reachable by keyboard (axe:
+# scrollable-region-focusable); a Graphviz <object> needs a name (axe: object-alt):
+# its caption, or "Diagram".
+SCROLLABLE_PRE = re.compile(r'<div class="highlight"><pre>')
+GRAPH = re.compile(r'<object data="([^"]*)" type="image/svg\+xml" class="([^"]*)">(.*?)</object>'
+                   r'(\s*</div>\s*<figcaption>\s*<p>\s*<span class="caption-text">(.*?)</span>)?',
+                   re.S)
+
+
+def name_graphs(body, lab):
+    def label(m):
+        caption = html.unescape(re.sub(r"<[^>]+>", "", m.group(5) or "")).strip()
+        name = html.escape(caption or lab["diagram"], quote=True)
+        return (f'<object data="{m.group(1)}" type="image/svg+xml" class="{m.group(2)}" '
+                f'role="img" aria-label="{name}">{m.group(3)}</object>{m.group(4) or ""}')
+    return GRAPH.sub(label, body)
+
+
 def page_context(app, pagename, templatename, context, doctree):
     # Code blocks: Sphinx marks them class="notranslate"; add the standard attribute.
     if "body" in context:
         body = UNSTYLED_SPANS.sub(r"\1", context["body"])
+        body = SCROLLABLE_PRE.sub('<div class="highlight"><pre tabindex="0">', body)
+        body = name_graphs(body, LABELS.get(app.config.language or "en", LABELS["en"]))
         context["body"] = NOTRANSLATE.sub(r'class="\1" translate="no"', body)
     # Language switcher: the same page in the other language (site/<lang>/<page>).
     lang = app.config.language or "en"
@@ -474,14 +499,31 @@ THEME_FIXES = [
     (re.compile(r'(<label class="overlay (?:sidebar|toc)-overlay" for="[^"]*">)\s*'
                 r'<(?:span|div) class="visually-hidden">[^<]*</(?:span|div)>\s*</label>'),
      r'\1</label>'),
-    (re.compile(r'(<div class="table-wrapper[^"]*") id="[^"]*"'), r'\1'),
+    # (The wrapper also scrolls a wide table: keyboard-focusable, axe:
+    # scrollable-region-focusable.)
+    (re.compile(r'<div class="table-wrapper([^"]*)"(?: id="[^"]*")?>'),
+     r'<div class="table-wrapper\1" tabindex="0">'),
     (re.compile(r'role="heading"(?! aria-level)'), r'role="heading" aria-level="2"'),
 ]
+
+
+def landmark_fixes(lab):
+    """Furo's two <aside> drawers need distinct names (axe: landmark-unique) and its
+    header icons (theme toggle, contents) sit outside any landmark (axe: region)."""
+    return [
+        (re.compile(r'<aside class="sidebar-drawer">'),
+         f'<aside class="sidebar-drawer" aria-label="{lab["nav_drawer"]}">'),
+        (re.compile(r'<aside class="toc-drawer">'),
+         f'<aside class="toc-drawer" aria-label="{lab["toc_drawer"]}">'),
+        (re.compile(r'<div class="content-icon-container">'),
+         f'<div class="content-icon-container" role="region" aria-label="{lab["page_tools"]}">'),
+    ]
 
 
 def mend_theme_html(app, exception):
     if exception or app.builder.format != "html":
         return
+    fixes = THEME_FIXES + landmark_fixes(LABELS.get(app.config.language or "en", LABELS["en"]))
     for folder, _, files in os.walk(app.outdir):
         for name in files:
             if name.endswith(".html"):
@@ -489,7 +531,7 @@ def mend_theme_html(app, exception):
                 with open(path, encoding="utf-8") as f:
                     html = f.read()
                 mended = html
-                for pattern, replacement in THEME_FIXES:
+                for pattern, replacement in fixes:
                     mended = pattern.sub(replacement, mended)
                 if mended != html:
                     with open(path, "w", encoding="utf-8") as f:
