@@ -1,7 +1,7 @@
 # tutorial_example(): the single declaration of an example program.
 #
 #   tutorial_example(NAME [LIBS flag...] [FLAGS flag...] [ARGS arg...]
-#                    [TIMEOUT seconds] [MPI] [NP n] [THREADS] [DOXYGEN])
+#                    [TIMEOUT seconds] [MPI] [NP n] [THREADS] [DOXYGEN] [BENCHMARK])
 #
 # NAME.cpp and NAME.expect live in the calling chapter folder (examples/<chapter>/).
 # From this one call derive: the executable, the command a reader types to build it
@@ -15,6 +15,7 @@
 #   TIMEOUT  seconds before the runner kills the whole process tree (default 30)
 #   MPI      build with mpicxx, run as `mpirun -np NP --oversubscribe` (NP default 4)
 #   THREADS  the example uses threads: it is also run under ThreadSanitizer
+#   BENCHMARK its claims depend on timing: CTest runs it alone (RUN_SERIAL)
 #   DOXYGEN  Doxygen reads this file, so a page can render it with Breathe
 
 set(TUTORIAL_CXX_STD_FLAGS -std=c++20 -O2 -Wall -Wextra -Wpedantic -pthread)
@@ -42,7 +43,7 @@ function(_tutorial_json_string out value)
 endfunction()
 
 function(tutorial_example name)
-  cmake_parse_arguments(PARSE_ARGV 1 ex "MPI;THREADS;DOXYGEN" "TIMEOUT;NP" "LIBS;FLAGS;ARGS")
+  cmake_parse_arguments(PARSE_ARGV 1 ex "MPI;THREADS;DOXYGEN;BENCHMARK" "TIMEOUT;NP" "LIBS;FLAGS;ARGS")
   if(ex_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "tutorial_example(${name}): unknown arguments: ${ex_UNPARSED_ARGUMENTS}")
   endif()
@@ -122,6 +123,9 @@ function(tutorial_example name)
             -- ${launcher} $<TARGET_FILE:${target}> --no-such-option
     WORKING_DIRECTORY "${CMAKE_BINARY_DIR}/bin/${chapter}")
   set_tests_properties(example.${id} PROPERTIES LABELS "${chapter};run" TIMEOUT 300)
+  if(ex_BENCHMARK)   # another test on the second CPU would distort what it measures
+    set_tests_properties(example.${id} PROPERTIES RUN_SERIAL TRUE)
+  endif()
   if(ex_MPI AND TUTORIAL_SANITIZE STREQUAL "address")
     # LeakSanitizer reports Open MPI's own allocations (its plugins never free them).
     set_tests_properties(example.${id} bad-arguments.${id} PROPERTIES
