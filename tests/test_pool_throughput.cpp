@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -279,6 +280,95 @@ TEST_CASE("a crashed worker is reported as WorkerLost, replaced, and the pool ke
     // And a large map still runs to completion on the new set of workers.
     const auto xs = iota_vector(1000);
     auto results = pool.map(square_fn, xs, 16);
+    bool all_right = results.size() == xs.size();
+    for (std::size_t i = 0; all_right && i < xs.size(); ++i) all_right = results[i] == xs[i] * xs[i];
+    CHECK(all_right);
+    pool.close();
+    pool.join();
+    CHECK(no_child_left());
+}
+
+TEST_CASE("jobs queued behind a crashing task are neither lost nor run twice")
+{
+    // One worker, many quick tasks: the worker holds a queue of them (several sent with
+    // one send()). Task 150 crashes it. The results it finished before are in its reply
+    // log; the jobs queued behind task 150 never started and go to the replacement.
+    constexpr std::size_t tasks = 300, crash_at = 150;
+    LostLog lost;
+    ProcessPool pool(options_for_tests(&lost, 1));
+    test::Shared<std::array<std::atomic<int>, tasks>> runs;   // executions of each task
+    auto* counts = &*runs;
+    auto counted = pool.def<std::int64_t(std::int64_t)>([counts](std::int64_t x) {
+        (*counts)[static_cast<std::size_t>(x)].fetch_add(1);
+        if (x == static_cast<std::int64_t>(crash_at)) std::abort();
+        return x * x;
+    });
+    pool.start();
+    const auto before = pool.worker_pids();
+    // Shared futures, kept to the end: the last reference to each result (and to its
+    // exception) is then dropped on this thread (see ProcessPool::result_of).
+    std::vector<std::shared_future<std::int64_t>> futures;
+    for (std::int64_t x = 0; x < static_cast<std::int64_t>(tasks); ++x)
+        futures.push_back(pool.apply_async(counted, {x}).share());
+
+    std::size_t right = 0, lost_tasks = 0;
+    for (std::size_t x = 0; x < tasks; ++x) {
+        try {
+            right += futures[x].get() == static_cast<std::int64_t>(x * x);
+        } catch (const WorkerLost& e) {
+            ++lost_tasks;
+            CHECK(x == crash_at);   // the crash is blamed on the task that crashed
+            CHECK(contains(e.what(), "killed by signal " + std::to_string(SIGABRT)));
+        }
+    }
+    CHECK(lost_tasks == 1);
+    CHECK(right == tasks - 1);
+    int ran_twice = 0, never_ran = 0;
+    for (auto& c : *runs) {
+        ran_twice += c.load() > 1;
+        never_ran += c.load() == 0;
+    }
+    CHECK(ran_twice == 0);
+    CHECK(never_ran == 0);
+    CHECK(lost.get().size() == 1);
+    CHECK(pool.workers_started() == 2);
+    CHECK(pool.worker_pids() != before);
+    pool.close();
+    pool.join();
+    CHECK(no_child_left());
+}
+
+TEST_CASE("a quick result is not held back by a long task queued behind it")
+{
+    // imap over [1 ms, 400 ms] on one worker: the first result must arrive after about
+    // 1 ms, not after the 400 ms task that the worker may already hold in its queue.
+    ProcessPool pool(options_for_tests(nullptr, 1));
+    auto sleepy_fn = pool.def(sleepy);
+    pool.start();
+    for (int warm = 0; warm < 20; ++warm) pool.apply(sleepy_fn, 0);  // "its tasks are quick"
+    auto t0 = std::chrono::steady_clock::now();
+    auto stream = pool.imap(sleepy_fn, std::vector<std::int64_t>{1, 400});
+    REQUIRE(stream.next() == std::optional<std::int64_t>{1});
+    auto first = std::chrono::steady_clock::now() - t0;
+    REQUIRE(stream.next() == std::optional<std::int64_t>{400});
+    auto both = std::chrono::steady_clock::now() - t0;
+    using ms = std::chrono::duration<double, std::milli>;
+    INFO("first result after " << ms(first).count() << " ms, both after " << ms(both).count()
+                               << " ms");
+    CHECK(first < both / 2);   // a fact about ordering, not a speed target: 400 ms apart
+    pool.close();
+    pool.join();
+}
+
+TEST_CASE("max_queued_per_worker = 1 still runs every task, one at a time per worker")
+{
+    PoolOptions options = options_for_tests();
+    options.max_queued_per_worker = 1;
+    ProcessPool pool(options);
+    auto square_fn = pool.def(square);
+    pool.start();
+    const auto xs = iota_vector(500);
+    auto results = pool.map(square_fn, xs);
     bool all_right = results.size() == xs.size();
     for (std::size_t i = 0; all_right && i < xs.size(); ++i) all_right = results[i] == xs[i] * xs[i];
     CHECK(all_right);

@@ -10,6 +10,7 @@
 // already hold every function registered with def() BEFORE start(). A task carries the
 // function's index and its arguments as bytes; nothing is pickled.
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <poll.h>
@@ -32,6 +33,8 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <new>
+#include <numeric>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -93,36 +96,113 @@ inline void write_all(int fd, const char* p, std::size_t n)
     }
 }
 
-inline bool read_all(int fd, char* p, std::size_t n)  // false: end of file
-{
-    while (n > 0) {
-        ssize_t k = ::read(fd, p, n);
-        if (k < 0 && errno == EINTR) continue;
-        check(k >= 0, "read");
-        if (k == 0) return false;
-        p += k;
-        n -= static_cast<std::size_t>(k);
-    }
-    return true;
-}
-
 // A frame is <u32 length><payload>: a stream socket has no message boundaries.
-inline void send_frame(int fd, std::string_view payload)
+inline void append_frame(std::string& out, std::string_view payload)
 {
-    std::string frame;
-    put(frame, static_cast<std::uint32_t>(payload.size()));
-    frame += payload;
-    write_all(fd, frame.data(), frame.size());
+    put(out, static_cast<std::uint32_t>(payload.size()));
+    out += payload;
 }
 
-inline std::optional<std::string> recv_frame(int fd)  // nullopt: the peer has gone
-{
-    std::uint32_t n = 0;
-    if (!read_all(fd, reinterpret_cast<char*>(&n), sizeof n)) return std::nullopt;
-    std::string payload(n, '\0');
-    if (!read_all(fd, payload.data(), n)) return std::nullopt;
-    return payload;
-}
+// Bytes read from a socket, cut into whole frames. One read() may bring many frames
+// (or part of one): reading in bulk is what lets a busy pool make one system call for
+// many tasks instead of two per task.
+class FrameBuffer {
+public:
+    void add(std::string_view bytes) { data_ += bytes; }
+
+    // One read() of whatever the socket holds; false once the peer has gone.
+    bool fill(int fd)
+    {
+        data_.erase(0, used_);  // drop the frames already handed out
+        used_ = 0;
+        std::size_t old = data_.size();
+        data_.resize(old + 65536);
+        ssize_t k;
+        do k = ::read(fd, data_.data() + old, 65536);
+        while (k < 0 && errno == EINTR);
+        if (k < 0 && errno == ECONNRESET) k = 0;  // it closed with our data unread: gone too
+        check(k >= 0, "read");
+        data_.resize(old + static_cast<std::size_t>(k));
+        return k > 0;
+    }
+
+    // The next whole frame's payload (valid until the next fill), or nullopt.
+    std::optional<std::string_view> next()
+    {
+        std::string_view rest(data_);
+        rest.remove_prefix(used_);
+        std::uint32_t n = 0;
+        if (rest.size() < sizeof n) return std::nullopt;
+        std::memcpy(&n, rest.data(), sizeof n);
+        if (rest.size() - sizeof n < n) return std::nullopt;
+        used_ += sizeof n + n;
+        return rest.substr(sizeof n, n);
+    }
+
+private:
+    std::string data_;
+    std::size_t used_ = 0;  // bytes of data_ already returned by next()
+};
+
+// A worker's results on their way to the dispatcher: whole reply frames in a ring of
+// shared memory (one writer, one reader, positions that only grow). Appending costs no
+// system call, so a worker running many tiny tasks does not pay one per result, and
+// nothing finished is lost if the worker dies: the dispatcher still reads it here.
+struct ReplyLog {
+    static constexpr std::size_t kSize = 64 * 1024;
+    std::atomic<std::uint64_t> written{0};       // by the worker
+    std::atomic<std::uint64_t> taken{0};         // by the dispatcher
+    std::atomic<bool> reader_asleep{false};      // the dispatcher is about to poll()
+    char bytes[kSize];
+
+    // Worker: appends a whole frame; false if it does not fit now.
+    bool put(std::string_view frame)
+    {
+        std::uint64_t w = written.load(std::memory_order_relaxed);
+        if (kSize - (w - taken.load(std::memory_order_acquire)) < frame.size()) return false;
+        std::size_t at = w % kSize, first = std::min(frame.size(), kSize - at);
+        std::memcpy(bytes + at, frame.data(), first);                 // up to the end,
+        std::memcpy(bytes, frame.data() + first, frame.size() - first);  // then wrap
+        written.store(w + frame.size());  // seq_cst: see ProcessPool::wait_and_handle()
+        return true;
+    }
+
+    // Dispatcher: moves everything written so far into `out`.
+    void take(FrameBuffer& out)
+    {
+        std::uint64_t w = written.load(), t = taken.load(std::memory_order_relaxed);
+        for (std::uint64_t at = t; at < w;) {
+            std::size_t i = at % kSize, n = std::min<std::uint64_t>(w - at, kSize - i);
+            out.add({bytes + i, n});
+            at += n;
+        }
+        taken.store(w, std::memory_order_release);  // the worker may reuse the space
+    }
+    bool empty() const { return written.load() == taken.load(std::memory_order_relaxed); }
+};
+
+// Owns a ReplyLog mapped MAP_SHARED before fork(), so parent and worker see one copy.
+struct SharedLog {
+    ReplyLog* log = nullptr;
+    SharedLog()
+    {
+        void* p = ::mmap(nullptr, sizeof(ReplyLog), PROT_READ | PROT_WRITE,
+                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        check(p != MAP_FAILED, "mmap");
+        log = new (p) ReplyLog;  // the atomics start at zero
+    }
+    SharedLog(SharedLog&& other) noexcept : log(std::exchange(other.log, nullptr)) {}
+    SharedLog& operator=(SharedLog&& other) noexcept
+    {
+        std::swap(log, other.log);
+        return *this;
+    }
+    ~SharedLog()
+    {
+        if (log) ::munmap(log, sizeof(ReplyLog));
+    }
+    ReplyLog* operator->() const { return log; }
+};
 
 }  // namespace wire
 
@@ -158,6 +238,12 @@ struct PoolOptions {
     /// How many times a task is run again after its worker died under it; then it fails
     /// with WorkerLost.
     int max_retries = 0;
+    /// Most tasks (chunks) sent to one worker ahead of its results. Queued tasks hide the
+    /// round trip and share system calls: one send() carries many, one read() brings many
+    /// results back. The pool queues only about a millisecond of work per worker (it
+    /// measures how long tasks take), so a long task never holds up many others; 1 sends
+    /// a task to idle workers only.
+    std::size_t max_queued_per_worker = 64;
     /// Called (on the pool's dispatcher thread) whenever a worker is lost or killed,
     /// with a sentence saying which worker and why.
     std::function<void(const std::string&)> on_worker_lost;
@@ -241,17 +327,9 @@ public:
     {
         auto promise = std::make_shared<std::promise<R>>();
         auto future = promise->get_future();
-        submit(fn.index, 1, encode(args), [promise, on_result, on_error](
-                                               std::string_view out, std::exception_ptr e) {
-            if (e) {
-                if (on_error) on_error(e);
-                promise->set_exception(e);
-                return;
-            }
-            R value = wire::take<R>(out);
-            if (on_result) on_result(value);
-            promise->set_value(std::move(value));
-        });
+        std::vector<Job> one;
+        one.push_back(job(fn.index, 1, encode(args), fulfil(promise, on_result, on_error)));
+        submit(std::move(one));
         return future;
     }
 
@@ -282,16 +360,17 @@ public:
         auto future = g->promise.get_future();
         if (args.empty()) g->promise.set_value({});
         chunksize = std::max<std::size_t>(chunksize, 1);
+        std::vector<Job> jobs;
         for (std::size_t first = 0; first < args.size(); first += chunksize) {
             std::size_t count = std::min(chunksize, args.size() - first);
             std::string bytes;
             for (std::size_t i = first; i < first + count; ++i) bytes += encode(args[i]);
-            submit(fn.index, static_cast<std::uint32_t>(count), std::move(bytes),
+            jobs.push_back(job(fn.index, static_cast<std::uint32_t>(count), std::move(bytes),
                    [g, first, count](std::string_view out, std::exception_ptr e) {
                        if (g->failed) return;
                        if (e) {
                            g->failed = true;
-                           g->promise.set_exception(e);
+                           g->promise.set_exception(std::move(e));
                            return;
                        }
                        for (std::size_t i = first; i < first + count; ++i)
@@ -302,8 +381,9 @@ public:
                            for (auto& s : g->slots) results.push_back(std::move(*s));
                            g->promise.set_value(std::move(results));
                        }
-                   });
+                   }));
         }
+        submit(std::move(jobs));  // all chunks at once: one lock, one wake-up
         return future;
     }
 
@@ -330,7 +410,13 @@ public:
     ResultStream<R> imap(Function<R(A)> fn, const std::vector<A>& xs)
     {
         auto futures = std::make_shared<std::deque<std::future<R>>>();
-        for (const A& x : xs) futures->push_back(apply_async(fn, std::tuple<A>(x)));
+        std::vector<Job> jobs;
+        for (const A& x : xs) {
+            auto promise = std::make_shared<std::promise<R>>();
+            futures->push_back(promise->get_future());
+            jobs.push_back(job(fn.index, 1, encode(std::tuple<A>(x)), fulfil<R>(promise)));
+        }
+        submit(std::move(jobs));
         return ResultStream<R>([futures]() -> std::optional<R> {
             if (futures->empty()) return std::nullopt;
             auto f = std::move(futures->front());
@@ -352,17 +438,19 @@ public:
         };
         auto inbox = std::make_shared<Inbox>();
         inbox->remaining = xs.size();
+        std::vector<Job> jobs;
         for (const A& x : xs) {
-            submit(fn.index, 1, encode(std::tuple<A>(x)),
+            jobs.push_back(job(fn.index, 1, encode(std::tuple<A>(x)),
                    [inbox](std::string_view out, std::exception_ptr e) {
                        std::promise<R> p;
-                       if (e) p.set_exception(e);
+                       if (e) p.set_exception(std::move(e));
                        else p.set_value(wire::take<R>(out));
                        std::lock_guard lock(inbox->mutex);
                        inbox->done.push_back(p.get_future());
                        inbox->ready.notify_one();
-                   });
+                   }));
         }
+        submit(std::move(jobs));
         return ResultStream<R>([inbox]() -> std::optional<R> {
             std::unique_lock lock(inbox->mutex);
             if (inbox->remaining == 0) return std::nullopt;
@@ -425,18 +513,32 @@ private:
     using Done = std::function<void(std::string_view, std::exception_ptr)>;
     using Clock = std::chrono::steady_clock;
 
+    // About this much work is queued at a worker (see max_queued_per_worker). Enough to
+    // cover a round trip through the dispatcher; little enough that a task stuck behind
+    // a long one waits at most about as long as that.
+    static constexpr double kQueuedWorkUs = 1000;
+    // Request bytes a worker may have unread. Far below the socket's buffer, so send()
+    // to a busy worker never blocks: a dispatcher blocked in send() could not read the
+    // replies that the worker is blocked sending, and both would wait forever.
+    static constexpr std::size_t kUnreadBytes = 64 * 1024;
+
     struct Job {
         std::uint64_t id;
         std::uint32_t fn, count;
         std::string args;
         Done done;
         int attempts = 0;
+        std::size_t frame_size() const { return 20 + args.size(); }  // u32 u64 u32 u32 args
     };
     struct Worker {
         pid_t pid = -1;
-        int fd = -1;                 // our end of its socketpair
-        std::optional<Job> job;      // the task it is running
-        Clock::time_point deadline;  // when that task times out
+        int fd = -1;                   // our end of its socketpair
+        std::deque<Job> jobs;          // sent, in order; the first one is running
+        std::size_t unread_bytes = 0;  // the requests of `jobs`, for kUnreadBytes
+        wire::SharedLog log;           // its results (ReplyLog)
+        wire::FrameBuffer replies;     // results read from the log or socket, not handled yet
+        Clock::time_point front_since; // when jobs.front() started (as far as we know)
+        double task_us = 0;            // running average of one job's time
         std::size_t tasks_done = 0;
     };
 
@@ -463,8 +565,9 @@ private:
     };
 
     // Waits for a result. A failure is rethrown as a copy made on this thread while the
-    // shared state still holds the original, so the original is never released by the
-    // dispatcher thread after we read it. That would be safe, but libstdc++ counts
+    // shared state still holds the original, and the dispatcher hands its reference to the
+    // promise (std::move) instead of dropping it later, so the original is never released
+    // by the dispatcher thread after we read it. That would be safe, but libstdc++ counts
     // exception references in code ThreadSanitizer cannot see, and it would report a race.
     template <class T>
     static T result_of(std::future<T> future)
@@ -483,6 +586,15 @@ private:
         }
     }
 
+    // E(what) in an exception_ptr. The temporary E shares its message with the copy in the
+    // exception_ptr and is destroyed when this returns, before any caller can see the
+    // copy (see result_of()).
+    template <class E>
+    static std::exception_ptr error(const std::string& what)
+    {
+        return std::make_exception_ptr(E(what));
+    }
+
     template <class... A>
     static std::string encode(const std::tuple<A...>& args)
     {
@@ -491,13 +603,40 @@ private:
         return out;
     }
 
-    void submit(std::uint32_t fn, std::uint32_t count, std::string args, Done done)
+    static Job job(std::uint32_t fn, std::uint32_t count, std::string args, Done done)
+    {
+        return Job{0, fn, count, std::move(args), std::move(done)};  // submit() sets the id
+    }
+
+    // The completion of a single task: fulfil its promise, run its callbacks.
+    template <class R>
+    static Done fulfil(std::shared_ptr<std::promise<R>> promise,
+                       std::function<void(const R&)> on_result = {},
+                       std::function<void(std::exception_ptr)> on_error = {})
+    {
+        return [promise, on_result, on_error](std::string_view out, std::exception_ptr e) {
+            if (e) {
+                if (on_error) on_error(e);
+                promise->set_exception(std::move(e));  // see result_of()
+                return;
+            }
+            R value = wire::take<R>(out);
+            if (on_result) on_result(value);
+            promise->set_value(std::move(value));
+        };
+    }
+
+    // Queues jobs for the dispatcher: one lock and one wake-up for all of them.
+    void submit(std::vector<Job> jobs)
     {
         {
             std::lock_guard lock(mutex_);
             if (!started_) throw std::logic_error("submit before start()");
             if (closing_) throw PoolClosed("pool is closed");
-            pending_.push_back({next_id_++, fn, count, std::move(args), std::move(done)});
+            for (auto& j : jobs) {
+                j.id = next_id_++;
+                pending_.push_back(std::move(j));
+            }
         }
         wake();
     }
@@ -509,7 +648,10 @@ private:
     }
 
     // ---- the worker process -------------------------------------------------------------
-    [[noreturn]] void worker_main(int fd)
+    // Runs the requests in order, reading as many as have arrived with one read(). Each
+    // result goes into the shared ReplyLog; the socket carries a wake-up (an empty frame)
+    // only if the dispatcher went to sleep, or a result too big for the log.
+    [[noreturn]] void worker_main(int fd, wire::ReplyLog& log)
     {
         if (options_.initializer) {
             try {
@@ -518,29 +660,50 @@ private:
                 ::_exit(3);
             }
         }
-        while (auto frame = wire::recv_frame(fd)) {  // end of file: the pool said "stop"
-            std::string_view in = *frame;
-            std::string reply;
-            wire::put(reply, wire::take<std::uint64_t>(in));
-            auto fn = wire::take<std::uint32_t>(in);
-            auto count = wire::take<std::uint32_t>(in);
-            try {
-                std::string results = registry_.at(fn)(in, count);
-                wire::put(reply, std::uint8_t{1});
-                reply += results;
-            } catch (const std::exception& e) {
-                wire::put(reply, std::uint8_t{0});
-                reply += e.what();
+        try {
+            wire::FrameBuffer requests;
+            for (;;) {
+                while (auto request = requests.next()) {
+                    std::string reply;
+                    wire::append_frame(reply, run_request(*request));
+                    if (!log.put(reply)) {
+                        wire::write_all(fd, reply.data(), reply.size());  // no room: the socket
+                    } else if (log.reader_asleep.exchange(false)) {
+                        const char wake_up[4] = {};  // a frame of length 0
+                        wire::write_all(fd, wake_up, sizeof wake_up);
+                    }
+                }
+                if (!requests.fill(fd)) break;  // end of file: the pool said "stop"
             }
-            wire::send_frame(fd, reply);
+        } catch (...) {  // the pool went away mid-send (EPIPE): nobody is left to tell
+            ::_exit(1);
         }
         ::_exit(0);  // never return into the parent's copy of main()
+    }
+
+    // Request: <u64 id><u32 fn><u32 count><args>. Reply: <u64 id><u8 ok><results or what()>.
+    std::string run_request(std::string_view in)
+    {
+        std::string reply;
+        wire::put(reply, wire::take<std::uint64_t>(in));
+        auto fn = wire::take<std::uint32_t>(in);
+        auto count = wire::take<std::uint32_t>(in);
+        try {
+            std::string results = registry_.at(fn)(in, count);
+            wire::put(reply, std::uint8_t{1});
+            reply += results;
+        } catch (const std::exception& e) {
+            wire::put(reply, std::uint8_t{0});
+            reply += e.what();
+        }
+        return reply;
     }
 
     Worker spawn()
     {
         int sv[2];
         wire::check(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0, "socketpair");
+        wire::SharedLog log;
         std::fflush(stdout);  // unflushed output would be printed by the child too
         pid_t pid = ::fork();
         wire::check(pid >= 0, "fork");
@@ -551,7 +714,7 @@ private:
                 if (w.fd >= 0) ::close(w.fd);
             ::close(wake_fd_);
             ::close(sv[0]);
-            worker_main(sv[1]);
+            worker_main(sv[1], *log.log);
         }
         ::close(sv[1]);
         ++started_count_;
@@ -562,6 +725,7 @@ private:
         Worker w;
         w.pid = pid;
         w.fd = sv[0];
+        w.log = std::move(log);
         return w;
     }
 
@@ -584,42 +748,87 @@ private:
         return status;
     }
 
-    // A worker died or was killed: report it, retry or fail its task, replace it.
+    // A worker died or was killed. Its first job was running: retry or fail it. The jobs
+    // queued behind it never started: they go back to the front of the queue, in order.
+    // Then report the loss and start a replacement.
     void replace(Worker& w, const std::string& why, std::exception_ptr failure)
     {
-        std::optional<Job> job = std::move(w.job);
-        w.job.reset();
-        if (options_.on_worker_lost) options_.on_worker_lost(why);
-        if (job && !failure && job->attempts < options_.max_retries) {
-            ++job->attempts;
-            std::lock_guard lock(mutex_);
-            pending_.push_front(std::move(*job));  // run it again, first in line
-        } else if (job) {
-            job->done({}, failure ? failure : std::make_exception_ptr(WorkerLost(why)));
+        std::deque<Job> jobs = std::move(w.jobs);
+        std::optional<Job> running;
+        if (!jobs.empty()) {
+            running = std::move(jobs.front());
+            jobs.pop_front();
         }
+        if (options_.on_worker_lost) options_.on_worker_lost(why);
+        {
+            std::lock_guard lock(mutex_);
+            for (auto j = jobs.rbegin(); j != jobs.rend(); ++j) pending_.push_front(std::move(*j));
+            if (running && !failure && running->attempts < options_.max_retries) {
+                ++running->attempts;
+                pending_.push_front(std::move(*running));  // run it again, first in line
+                running.reset();
+            }
+        }
+        if (running && !failure) failure = error<WorkerLost>(why);
+        if (running) running->done({}, std::move(failure));  // see result_of()
         w = spawn();
     }
 
-    void on_frame(Worker& w)
+    // Handles every result in the worker's log; returns how many there were.
+    std::size_t take_replies(Worker& w)
     {
-        auto frame = wire::recv_frame(w.fd);
-        if (!frame) {  // end of file: the worker is gone, probably mid-task
-            pid_t pid = w.pid;
-            int status = reap(w);
-            std::string why = "worker " + std::to_string(pid) + " " + describe(status);
-            if (w.job) why += " while running task " + std::to_string(w.job->id);
-            replace(w, why, nullptr);
+        w.log->take(w.replies);
+        return handle_replies(w);
+    }
+
+    std::size_t handle_replies(Worker& w)
+    {
+        std::size_t n = 0;
+        for (pid_t pid = w.pid; w.pid == pid;) {  // stop if on_reply() replaced the worker
+            auto frame = w.replies.next();
+            if (!frame) break;
+            if (!frame->empty()) on_reply(w, *frame), ++n;  // empty: a wake-up
+        }
+        return n;
+    }
+
+    // The worker's socket is readable: wake-ups, big results, or end of file.
+    void on_readable(Worker& w)
+    {
+        if (w.replies.fill(w.fd)) {
+            handle_replies(w);
             return;
         }
-        std::string_view in = *frame;
-        wire::take<std::uint64_t>(in);
+        // End of file: the worker is gone. Collect what it finished; the first job left
+        // is the one it was running.
+        pid_t pid = w.pid;
+        int status = reap(w);
+        take_replies(w);
+        std::string why = "worker " + std::to_string(pid) + " " + describe(status);
+        if (!w.jobs.empty()) why += " while running task " + std::to_string(w.jobs.front().id);
+        replace(w, why, nullptr);
+    }
+
+    // A result. Usually for the first job; a result sent through the socket may overtake
+    // results in the log, so look the job up by its id.
+    void on_reply(Worker& w, std::string_view in)
+    {
+        auto id = wire::take<std::uint64_t>(in);
         bool ok = wire::take<std::uint8_t>(in) != 0;
-        Job job = std::move(*w.job);
-        w.job.reset();
+        auto it = std::find_if(w.jobs.begin(), w.jobs.end(), [id](const Job& j) { return j.id == id; });
+        if (it == w.jobs.end()) return;  // not ours (cannot happen; ignore rather than crash)
+        Job job = std::move(*it);
+        w.jobs.erase(it);
+        w.unread_bytes -= job.frame_size();
+        // A running average of how long jobs take decides how many to queue (window()).
+        auto now = Clock::now();
+        double us = std::chrono::duration<double, std::micro>(now - w.front_since).count();
+        w.task_us = w.task_us == 0 ? us : 0.875 * w.task_us + 0.125 * us;
+        w.front_since = now;  // the next job started when this one ended
         if (ok) job.done(in, nullptr);
-        else job.done({}, std::make_exception_ptr(RemoteError(std::string(in))));
+        else job.done({}, error<RemoteError>(std::string(in)));
         if (options_.max_tasks_per_child && ++w.tasks_done >= options_.max_tasks_per_child) {
-            reap(w);  // closing its socket makes it exit normally
+            reap(w);  // closing its socket makes it exit normally (window() sent no more)
             w = spawn();
         }
     }
@@ -633,69 +842,126 @@ private:
         }
     }
 
+    // How many jobs this worker may hold: about kQueuedWorkUs of work, one at a time
+    // until we know how long its jobs take, and never past max_tasks_per_child.
+    std::size_t window(const Worker& w) const
+    {
+        double fits = w.task_us > 0 ? kQueuedWorkUs / w.task_us : 1;
+        auto n = static_cast<std::size_t>(std::clamp(fits, 1.0, double(options_.max_queued_per_worker)));
+        if (options_.max_tasks_per_child) n = std::min(n, options_.max_tasks_per_child - w.tasks_done);
+        return std::max<std::size_t>(n, 1);
+    }
+
+    bool can_take(const Worker& w, const Job& job) const
+    {
+        if (w.jobs.empty()) return true;  // an idle worker reads everything it is sent
+        return w.jobs.size() < window(w) && w.unread_bytes + job.frame_size() <= kUnreadBytes;
+    }
+
     void dispatch_loop()
     {
         for (;;) {
-            bool stop_now = false, idle = true;
-            std::vector<Worker*> to_send;
+            bool stop_now = false, finished = false;
+            std::vector<std::size_t> fresh(workers_.size(), 0);  // jobs given to each
             {
                 std::lock_guard lock(mutex_);
                 if (terminating_) {
                     stop_now = true;
                 } else {
-                    for (auto& w : workers_) {
-                        if (!w.job && !pending_.empty()) {
-                            w.job = std::move(pending_.front());
+                    // Deal jobs round by round, one per worker that can take one, so
+                    // a short queue is shared rather than given to the first worker. A
+                    // busy worker is topped up only once half its queue is done: one
+                    // send() then carries many jobs.
+                    std::vector<bool> low(workers_.size());
+                    for (std::size_t i = 0; i < workers_.size(); ++i)
+                        low[i] = workers_[i].jobs.size() <= window(workers_[i]) / 2;
+                    for (bool dealt = true; dealt && !pending_.empty();) {
+                        dealt = false;
+                        for (std::size_t i = 0; i < workers_.size() && !pending_.empty(); ++i) {
+                            Worker& w = workers_[i];
+                            if (!low[i] || !can_take(w, pending_.front())) continue;
+                            w.unread_bytes += pending_.front().frame_size();
+                            w.jobs.push_back(std::move(pending_.front()));
                             pending_.pop_front();
-                            to_send.push_back(&w);
+                            ++fresh[i];
+                            dealt = true;
                         }
                     }
-                    idle = pending_.empty();
+                    bool busy = false;
+                    for (auto& w : workers_) busy = busy || !w.jobs.empty();
+                    finished = closing_ && pending_.empty() && !busy;
                 }
             }
             if (stop_now) {
-                fail_all(std::make_exception_ptr(PoolClosed("pool terminated")));
+                fail_all(error<PoolClosed>("pool terminated"));
                 return;
             }
-            for (Worker* w : to_send) send_job(*w);
-            bool busy = false;
-            for (auto& w : workers_) busy = busy || w.job.has_value();
-            {
-                std::lock_guard lock(mutex_);
-                if (closing_ && idle && !busy && pending_.empty()) return;
-            }
+            if (finished) return;
+            for (std::size_t i = 0; i < workers_.size(); ++i)
+                if (fresh[i]) send_jobs(workers_[i], fresh[i]);
             wait_and_handle();
         }
     }
 
-    void send_job(Worker& w)
+    // Sends the last `count` jobs of w.jobs with one send().
+    void send_jobs(Worker& w, std::size_t count)
     {
-        std::string frame;
-        wire::put(frame, w.job->id);
-        wire::put(frame, w.job->fn);
-        wire::put(frame, w.job->count);
-        frame += w.job->args;
-        if (options_.task_timeout.count() > 0) w.deadline = Clock::now() + options_.task_timeout;
+        std::string frames;
+        for (auto j = w.jobs.end() - static_cast<std::ptrdiff_t>(count); j != w.jobs.end(); ++j) {
+            std::string request;
+            wire::put(request, j->id);
+            wire::put(request, j->fn);
+            wire::put(request, j->count);
+            request += j->args;
+            wire::append_frame(frames, request);
+        }
+        if (count == w.jobs.size()) w.front_since = Clock::now();  // it was idle
         try {
-            wire::send_frame(w.fd, frame);
+            wire::write_all(w.fd, frames.data(), frames.size());
         } catch (const std::system_error&) {
             // EPIPE: it died while idle. poll() will report end of file and replace it.
         }
     }
 
+    // Handles the results that are there and the events on the descriptors. If there
+    // were no results, sleeps in poll() until a result, a submission (eventfd), a dead
+    // worker or the next task deadline.
     void wait_and_handle()
+    {
+        std::size_t handled = 0;
+        for (auto& w : workers_) handled += take_replies(w);
+        if (handled > 0) {
+            poll_events(0);  // just look: a worker may have died meanwhile
+        } else {
+            // Going to sleep. A worker that adds a result after seeing reader_asleep sends
+            // a wake-up; one that added it before, we see in empty(). Both sides use
+            // seq_cst, so no result can slip between the two and leave us asleep.
+            for (auto& w : workers_) w.log->reader_asleep.store(true);
+            bool ready = false;
+            for (auto& w : workers_) ready = ready || !w.log->empty();
+            poll_events(ready ? 0 : next_deadline_ms());
+            for (auto& w : workers_) w.log->reader_asleep.store(false);
+        }
+        if (options_.task_timeout.count() > 0) kill_overdue();
+    }
+
+    int next_deadline_ms() const
+    {
+        int timeout_ms = -1;  // none: wait as long as it takes
+        for (auto& w : workers_) {
+            if (options_.task_timeout.count() == 0 || w.jobs.empty()) continue;
+            auto left = std::chrono::ceil<std::chrono::milliseconds>(
+                w.front_since + options_.task_timeout - Clock::now());
+            int ms = static_cast<int>(std::max<std::int64_t>(left.count(), 0));
+            timeout_ms = timeout_ms < 0 ? ms : std::min(timeout_ms, ms);
+        }
+        return timeout_ms;
+    }
+
+    void poll_events(int timeout_ms)
     {
         std::vector<pollfd> fds{{wake_fd_, POLLIN, 0}};
         for (auto& w : workers_) fds.push_back({w.fd, POLLIN, 0});
-        int timeout_ms = -1;
-        if (options_.task_timeout.count() > 0) {
-            for (auto& w : workers_) {
-                if (!w.job) continue;
-                auto left = std::chrono::ceil<std::chrono::milliseconds>(w.deadline - Clock::now());
-                int ms = static_cast<int>(std::max<std::int64_t>(left.count(), 0));
-                timeout_ms = timeout_ms < 0 ? ms : std::min(timeout_ms, ms);
-            }
-        }
         int n = ::poll(fds.data(), fds.size(), timeout_ms);
         if (n < 0 && errno == EINTR) return;
         wire::check(n >= 0, "poll");
@@ -704,35 +970,46 @@ private:
             (void)!::read(wake_fd_, &count, sizeof count);
         }
         for (std::size_t i = 0; i < workers_.size(); ++i)
-            if (fds[i + 1].revents) on_frame(workers_[i]);
-        if (options_.task_timeout.count() > 0) {
-            for (auto& w : workers_) {
-                if (!w.job || Clock::now() < w.deadline) continue;
-                pid_t pid = w.pid;
-                ::kill(pid, SIGKILL);  // a hung task may ignore SIGTERM; SIGKILL cannot be
-                reap(w);
-                std::string why = "worker " + std::to_string(pid) + " killed: task " +
-                                  std::to_string(w.job->id) + " exceeded " +
-                                  std::to_string(options_.task_timeout.count()) + " ms";
-                replace(w, why, std::make_exception_ptr(TaskTimeout(why)));
+            if (fds[i + 1].revents) on_readable(workers_[i]);
+    }
+
+    // A task ran past task_timeout: SIGKILL its worker (a hung task may ignore SIGTERM).
+    void kill_overdue()
+    {
+        for (auto& w : workers_) {
+            take_replies(w);  // what finished in time is not overdue
+            if (w.jobs.empty() || Clock::now() < w.front_since + options_.task_timeout) continue;
+            pid_t pid = w.pid;
+            ::kill(pid, SIGKILL);
+            reap(w);
+            take_replies(w);  // finished while we decided: still delivered
+            if (w.jobs.empty()) {
+                w = spawn();  // it had just finished after all; nothing was lost
+                continue;
             }
+            std::string why = "worker " + std::to_string(pid) + " killed: task " +
+                              std::to_string(w.jobs.front().id) +
+                              " exceeded " + std::to_string(options_.task_timeout.count()) + " ms";
+            replace(w, why, error<TaskTimeout>(why));
         }
     }
 
     void fail_all(std::exception_ptr why)
     {
         std::deque<Job> jobs;
+        for (auto& w : workers_) {
+            for (auto& j : w.jobs) jobs.push_back(std::move(j));  // sent first
+            w.jobs.clear();
+            if (w.fd >= 0) ::kill(w.pid, SIGTERM);
+        }
         {
             std::lock_guard lock(mutex_);
             closing_ = terminating_ = true;
-            jobs.swap(pending_);
+            for (auto& j : pending_) jobs.push_back(std::move(j));
+            pending_.clear();
         }
-        for (auto& w : workers_) {
-            if (w.job) jobs.push_back(std::move(*w.job));
-            w.job.reset();
-            if (w.fd >= 0) ::kill(w.pid, SIGTERM);
-        }
-        for (auto& job : jobs) job.done({}, why);
+        for (std::size_t i = 0; i < jobs.size(); ++i)  // the last one takes our reference
+            jobs[i].done({}, i + 1 < jobs.size() ? why : std::move(why));
     }
 
     // After the dispatcher has stopped: close every socket, wait for every worker.
@@ -795,15 +1072,19 @@ bool say(const char* claim, bool ok)
 }  // namespace
 
 int demo();
+int benchmark(bool full);
 
-int main(int argc, char**)
+int main(int argc, char** argv)
 {
-    if (argc > 1) {
-        std::cerr << "usage: process_pool\n";
+    std::vector<std::string_view> args(argv + 1, argv + argc);
+    bool bench = !args.empty() && args[0] == "--benchmark";
+    bool full = bench && args.size() == 2 && args[1] == "--full";
+    if (args.size() > (bench ? 1u + full : 0u)) {
+        std::cerr << "usage: process_pool [--benchmark [--full]]\n";
         return 2;
     }
     try {
-        return demo();
+        return bench ? benchmark(full) : demo();
     } catch (const std::exception& e) {  // an unexpected failure is a failed claim, not a crash
         std::cout << "FAILED: " << e.what() << '\n';
         return 1;
@@ -894,4 +1175,133 @@ int demo()
     for (auto& why : lost) std::cout << "reported: " << why << '\n';
     std::cout << (ok ? "OK" : "FAILED") << ": ProcessPool works as advertised\n";
     return ok ? 0 : 1;
+}
+
+// ================================ benchmark (--benchmark) ================================
+// What one task costs the pool: map() over a trivial task, so the time per task is the
+// pool's overhead. Python's Pool.map runs the same task with as many workers, in the
+// same run, timed the same way (a warm pool; median, fastest and slowest of several maps).
+namespace {
+
+struct Spread {
+    double median, min, max;  // microseconds per task
+};
+
+Spread spread(std::vector<double> us)
+{
+    std::sort(us.begin(), us.end());
+    return {us[us.size() / 2], us.front(), us.back()};
+}
+
+Spread time_map(std::size_t queued, std::size_t chunksize, const std::vector<std::int64_t>& xs,
+                int runs)
+{
+    PoolOptions options;
+    options.max_queued_per_worker = queued;
+    ProcessPool pool(options);
+    auto square_fn = pool.def(square);
+    pool.start();
+    std::vector<std::int64_t> expected;
+    for (auto x : xs) expected.push_back(x * x);
+    pool.map(square_fn, xs, chunksize);  // warm-up: first page faults and wake-ups
+    std::vector<double> us;
+    for (int r = 0; r < runs; ++r) {
+        auto t0 = std::chrono::steady_clock::now();
+        bool right = pool.map(square_fn, xs, chunksize) == expected;
+        us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
+                         .count() / static_cast<double>(xs.size()));
+        if (!right) throw std::runtime_error("map returned a wrong result");
+    }
+    pool.close();
+    pool.join();
+    return spread(us);
+}
+
+// The Python side. It checks its results outside the timed region, like the C++ side.
+constexpr const char* kPoolMapScript = R"(
+import multiprocessing, statistics, sys, time
+def square(x):
+    return x * x
+if __name__ == "__main__":
+    n, runs = int(sys.argv[1]), int(sys.argv[2])
+    xs = list(range(n))
+    expected = [square(x) for x in xs]
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        for chunksize in 1, 256:
+            pool.map(square, xs, chunksize)
+            us = []
+            for run in range(runs):
+                start = time.perf_counter()
+                got = pool.map(square, xs, chunksize)
+                us.append((time.perf_counter() - start) * 1e6 / n)
+                assert got == expected
+            print(chunksize, statistics.median(us), min(us), max(us))
+)";
+
+// Python's figures for chunk sizes 1 and 256, or nullopt when /usr/bin/python3 is absent.
+std::optional<std::pair<Spread, Spread>> time_python_map(std::size_t n, int runs)
+{
+    if (::access("/usr/bin/python3", X_OK) != 0) return std::nullopt;
+    // popen() runs the command through /bin/sh; the script has no single quote in it.
+    std::string command = "/usr/bin/python3 -c '" + std::string(kPoolMapScript) + "' " +
+                          std::to_string(n) + " " + std::to_string(runs);
+    std::fflush(stdout);
+    FILE* python = ::popen(command.c_str(), "r");
+    wire::check(python != nullptr, "popen");
+    Spread one{}, many{};
+    int chunksize = 0, rows = 0;
+    Spread s{};
+    while (std::fscanf(python, "%d %lf %lf %lf", &chunksize, &s.median, &s.min, &s.max) == 4) {
+        (chunksize == 1 ? one : many) = s;
+        ++rows;
+    }
+    int status = ::pclose(python);
+    wire::check(status != -1, "pclose");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || rows != 2)
+        throw std::runtime_error("python3 failed (wait status " + std::to_string(status) + ")");
+    return std::pair{one, many};
+}
+
+void row(const char* who, Spread s)
+{
+    std::printf("%-46s %7.3f  [%7.3f .. %7.3f]\n", who, s.median, s.min, s.max);
+}
+
+}  // namespace
+
+int benchmark(bool full)
+{
+    const std::size_t n = full ? 50000 : 5000;
+    const int runs = full ? 21 : 11, python_runs = full ? 7 : 3;
+    std::printf("mode: %s (%zu tasks per map, 2 workers, median of %d C++ / %d Python maps%s)\n",
+                full ? "full" : "quick", n, runs, python_runs, full ? "" : "; --full for more");
+    std::vector<std::int64_t> xs(n);
+    std::iota(xs.begin(), xs.end(), std::int64_t{0});
+
+    Spread alone = time_map(1, 1, xs, runs);
+    Spread queued = time_map(PoolOptions{}.max_queued_per_worker, 1, xs, runs);
+    Spread chunked = time_map(PoolOptions{}.max_queued_per_worker, 256, xs, runs);
+    std::printf("%-46s %7s  %s\n", "map(square, xs)", "us/task", "[min .. max]");
+    row("ProcessPool, chunksize 1, one task per worker", alone);
+    row("ProcessPool, chunksize 1", queued);
+    row("ProcessPool, chunksize 256", chunked);
+
+    auto python = time_python_map(n, python_runs);
+    if (!python) {
+        std::printf("/usr/bin/python3 not found: no Python figures and no ratio\n");
+        return 0;
+    }
+    auto [py_one, py_many] = *python;
+    row("Python Pool.map, chunksize=1", py_one);
+    row("Python Pool.map, chunksize=256", py_many);
+    std::printf("every map returned all %zu results, right and in order\n\n", n);
+
+    double ratio_one = py_one.median / queued.median, ratio_many = py_many.median / chunked.median;
+    bool met = ratio_one >= 20;
+    std::printf("per-task overhead, Python / ProcessPool at chunksize 1: %.0fx (target >= 20x): %s\n",
+                ratio_one, met ? "met" : "NOT met");
+    std::printf("per-task overhead, Python / ProcessPool at chunksize 1, one task per worker: %.1fx\n",
+                py_one.median / alone.median);
+    std::printf("per-task overhead, Python / ProcessPool at chunksize 256: %.0fx\n", ratio_many);
+    return met ? 0 : 1;
 }
