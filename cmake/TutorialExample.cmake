@@ -2,6 +2,7 @@
 #
 #   tutorial_example(NAME [LIBS flag...] [FLAGS flag...] [ARGS arg...]
 #                    [TIMEOUT seconds] [MPI] [NP n] [THREADS] [DOXYGEN] [BENCHMARK])
+#   tutorial_example(NAME RUN_OF EXAMPLE [ARGS arg...] [TIMEOUT seconds] [BENCHMARK])
 #
 # NAME.cpp and NAME.expect live in the calling chapter folder (examples/<chapter>/).
 # From this one call derive: the executable, the command a reader types to build it
@@ -17,6 +18,9 @@
 #   THREADS  the example uses threads: it is also run under ThreadSanitizer
 #   BENCHMARK its claims depend on timing: CTest runs it alone (RUN_SERIAL)
 #   DOXYGEN  Doxygen reads this file, so a page can render it with Breathe
+#   RUN_OF   no NAME.cpp: another captured run (ARGS, NAME.expect) of EXAMPLE, declared
+#            earlier in the same chapter. Its page shows the run, not the source again.
+#            Timing runs of instrumented code prove nothing, so none under sanitizers.
 
 set(TUTORIAL_CXX_STD_FLAGS -std=c++20 -O2 -Wall -Wextra -Wpedantic -pthread)
 set(TUTORIAL_RUNNER ${PROJECT_SOURCE_DIR}/tools/runner.py)
@@ -43,13 +47,25 @@ function(_tutorial_json_string out value)
 endfunction()
 
 function(tutorial_example name)
-  cmake_parse_arguments(PARSE_ARGV 1 ex "MPI;THREADS;DOXYGEN;BENCHMARK" "TIMEOUT;NP" "LIBS;FLAGS;ARGS")
+  cmake_parse_arguments(PARSE_ARGV 1 ex "MPI;THREADS;DOXYGEN;BENCHMARK" "TIMEOUT;NP;RUN_OF"
+                        "LIBS;FLAGS;ARGS")
   if(ex_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "tutorial_example(${name}): unknown arguments: ${ex_UNPARSED_ARGUMENTS}")
   endif()
   get_filename_component(chapter "${CMAKE_CURRENT_SOURCE_DIR}" NAME)
   set(id "${chapter}/${name}")
-  set(src "${CMAKE_CURRENT_SOURCE_DIR}/${name}.cpp")
+  set(program ${name})
+  if(ex_RUN_OF)
+    if(ex_MPI OR ex_THREADS OR ex_DOXYGEN OR ex_LIBS OR ex_FLAGS)
+      message(FATAL_ERROR "tutorial_example(${name}): RUN_OF takes only ARGS, TIMEOUT, BENCHMARK")
+    endif()
+    if(NOT TARGET ${chapter}.${ex_RUN_OF} AND NOT TUTORIAL_SANITIZE)
+      message(FATAL_ERROR "tutorial_example(${name}): RUN_OF ${ex_RUN_OF}: no such example "
+                          "declared before it in ${chapter}")
+    endif()
+    set(program ${ex_RUN_OF})
+  endif()
+  set(src "${CMAKE_CURRENT_SOURCE_DIR}/${program}.cpp")
   set(expect "${CMAKE_CURRENT_SOURCE_DIR}/${name}.expect")
   foreach(file IN ITEMS "${src}" "${expect}")
     if(NOT EXISTS "${file}")
@@ -67,28 +83,37 @@ function(tutorial_example name)
   if(TUTORIAL_SANITIZE STREQUAL "thread" AND NOT ex_THREADS)
     return()
   endif()
-
-  # The executable: exactly the reader's flags, plus -Werror.
-  set(target "${chapter}.${name}")
-  add_executable(${target} "${src}")
-  set_target_properties(${target} PROPERTIES OUTPUT_NAME ${name}
-    RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/bin/${chapter}")
-  target_compile_options(${target} PRIVATE ${TUTORIAL_CXX_STD_FLAGS} -Werror ${ex_FLAGS})
-  target_link_options(${target} PRIVATE -pthread ${ex_FLAGS})
-  target_link_libraries(${target} PRIVATE ${ex_LIBS})
-  set(compiler g++)
-  set(launcher "")
-  if(ex_MPI)
-    find_package(MPI REQUIRED COMPONENTS CXX)
-    target_link_libraries(${target} PRIVATE MPI::MPI_CXX)
-    set(compiler mpicxx)
-    set(launcher mpirun -np ${ex_NP} --oversubscribe)
+  if(TUTORIAL_SANITIZE AND ex_RUN_OF)
+    return()
   endif()
 
-  # What the reader types (shown on the page, run by the standalone-build test).
-  list(JOIN TUTORIAL_CXX_STD_FLAGS " " std_flags)
-  string(JOIN " " build_command ${compiler} ${std_flags} ${ex_FLAGS} ${name}.cpp -o ${name} ${ex_LIBS})
-  string(JOIN " " run_command ${launcher} ./${name} ${ex_ARGS})
+  set(target "${chapter}.${program}")
+  set(launcher "")
+  if(ex_RUN_OF)   # the program's executable, build command and launcher
+    get_target_property(build_command ${target} TUTORIAL_BUILD_COMMAND)
+    get_target_property(launcher ${target} TUTORIAL_LAUNCHER)
+  else()
+    # The executable: exactly the reader's flags, plus -Werror.
+    add_executable(${target} "${src}")
+    set_target_properties(${target} PROPERTIES OUTPUT_NAME ${name}
+      RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/bin/${chapter}")
+    target_compile_options(${target} PRIVATE ${TUTORIAL_CXX_STD_FLAGS} -Werror ${ex_FLAGS})
+    target_link_options(${target} PRIVATE -pthread ${ex_FLAGS})
+    target_link_libraries(${target} PRIVATE ${ex_LIBS})
+    set(compiler g++)
+    if(ex_MPI)
+      find_package(MPI REQUIRED COMPONENTS CXX)
+      target_link_libraries(${target} PRIVATE MPI::MPI_CXX)
+      set(compiler mpicxx)
+      set(launcher mpirun -np ${ex_NP} --oversubscribe)
+    endif()
+    # What the reader types (shown on the page, run by the standalone-build test).
+    list(JOIN TUTORIAL_CXX_STD_FLAGS " " std_flags)
+    string(JOIN " " build_command ${compiler} ${std_flags} ${ex_FLAGS} ${name}.cpp -o ${name} ${ex_LIBS})
+    set_target_properties(${target} PROPERTIES TUTORIAL_BUILD_COMMAND "${build_command}"
+                                               TUTORIAL_LAUNCHER "${launcher}")
+  endif()
+  string(JOIN " " run_command ${launcher} ./${program} ${ex_ARGS})
 
   # Capture: re-run only when the binary, its arguments or its expectations change.
   set(out "${CMAKE_BINARY_DIR}/outputs/${chapter}/${name}")
@@ -107,8 +132,8 @@ function(tutorial_example name)
       VERBATIM)
     # Custom-command outputs are only visible to targets of the same directory,
     # so each run gets a target here and the chapter target collects them.
-    add_custom_target(run.${target} DEPENDS "${out}.txt" "${out}.json")
-    add_dependencies(chapter-${chapter} run.${target})
+    add_custom_target(run.${chapter}.${name} DEPENDS "${out}.txt" "${out}.json")
+    add_dependencies(chapter-${chapter} run.${chapter}.${name})
   endif()
 
   # Labels: the chapter; run (a checked run, logged for the verification
@@ -118,14 +143,40 @@ function(tutorial_example name)
             --log "${CMAKE_BINARY_DIR}/results.jsonl" --config ${TUTORIAL_CONFIG}
             -- ${launcher} $<TARGET_FILE:${target}> ${ex_ARGS}
     WORKING_DIRECTORY "${CMAKE_BINARY_DIR}/bin/${chapter}")
+  set_tests_properties(example.${id} PROPERTIES LABELS "${chapter};run" TIMEOUT 300
+                       ENVIRONMENT "${TUTORIAL_TEST_ENVIRONMENT}")
+  if(ex_BENCHMARK)   # another test on the second CPU would distort what it measures
+    set_tests_properties(example.${id} PROPERTIES RUN_SERIAL TRUE)
+  endif()
+
+  # The manifest entry that the Sphinx directive reads.
+  set(entry "")
+  foreach(pair IN ITEMS "id;${id}" "chapter;${chapter}" "name;${name}" "source;${src}"
+                        "output;${out}" "build_command;${build_command}"
+                        "run_command;${run_command}")
+    list(GET pair 0 key)
+    list(SUBLIST pair 1 -1 value)
+    list(JOIN value ";" value)
+    _tutorial_json_string(json_value "${value}")
+    string(APPEND entry "\"${key}\": ${json_value}, ")
+  endforeach()
+  if(ex_RUN_OF)
+    string(APPEND entry "\"run_of\": \"${chapter}/${program}\", ")
+  endif()
+  if(ex_THREADS)
+    string(APPEND entry "\"threads\": true")
+  else()
+    string(APPEND entry "\"threads\": false")
+  endif()
+  set_property(GLOBAL APPEND_STRING PROPERTY TUTORIAL_MANIFEST "    {${entry}},\n")
+  if(ex_RUN_OF)   # the rest belongs to the program, declared once with its source
+    return()
+  endif()
+
   add_test(NAME bad-arguments.${id}
     COMMAND ${run} --expect "${TUTORIAL_BAD_ARGS_EXPECT}"
             -- ${launcher} $<TARGET_FILE:${target}> --no-such-option
     WORKING_DIRECTORY "${CMAKE_BINARY_DIR}/bin/${chapter}")
-  set_tests_properties(example.${id} PROPERTIES LABELS "${chapter};run" TIMEOUT 300)
-  if(ex_BENCHMARK)   # another test on the second CPU would distort what it measures
-    set_tests_properties(example.${id} PROPERTIES RUN_SERIAL TRUE)
-  endif()
   if(ex_MPI AND TUTORIAL_SANITIZE STREQUAL "address")
     # LeakSanitizer reports Open MPI's own allocations (its plugins never free them).
     set_tests_properties(example.${id} bad-arguments.${id} PROPERTIES
@@ -158,23 +209,6 @@ function(tutorial_example name)
   set_property(GLOBAL APPEND_STRING PROPERTY TUTORIAL_ARCHIVE_CMAKE_${chapter} "${cmake_lines}")
   set_property(GLOBAL APPEND PROPERTY TUTORIAL_ARCHIVE_SOURCES_${chapter} "${src}")
 
-  # The manifest entry that the Sphinx directive reads.
-  set(entry "")
-  foreach(pair IN ITEMS "id;${id}" "chapter;${chapter}" "name;${name}" "source;${src}"
-                        "output;${out}" "build_command;${build_command}"
-                        "run_command;${run_command}")
-    list(GET pair 0 key)
-    list(SUBLIST pair 1 -1 value)
-    list(JOIN value ";" value)
-    _tutorial_json_string(json_value "${value}")
-    string(APPEND entry "\"${key}\": ${json_value}, ")
-  endforeach()
-  if(ex_THREADS)
-    string(APPEND entry "\"threads\": true")
-  else()
-    string(APPEND entry "\"threads\": false")
-  endif()
-  set_property(GLOBAL APPEND_STRING PROPERTY TUTORIAL_MANIFEST "    {${entry}},\n")
 endfunction()
 
 # Called once after every chapter is added: the manifest the docs read.

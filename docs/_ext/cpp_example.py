@@ -40,6 +40,8 @@ LABELS = {
            "use threads (it cannot see races between processes)",
            "audit": "no leftover processes or IPC objects",
            "archive": "Download all examples of this chapter",
+           "run_of": "The program is {name}, shown in full on its own page; here it "
+           "runs with other arguments.",
            "archive_note": "with a CMakeLists.txt that builds them: "
            "cmake -S . -B build && cmake --build build"},
     "zh_CN": {"source": "源代码", "download": "下载", "build": "编译并运行",
@@ -55,6 +57,7 @@ LABELS = {
               "threads_only": "TSan：仅用于使用线程的示例（它看不到进程之间的竞争）",
               "audit": "未遗留任何进程或 IPC 对象",
               "archive": "下载本章全部示例",
+              "run_of": "程序就是 {name}，完整源代码见其单独页面；这里用不同的参数运行它。",
               "archive_note": "附带可直接编译它们的 CMakeLists.txt："
               "cmake -S . -B build && cmake --build build"},
 }
@@ -170,10 +173,12 @@ class ExampleDirective(SphinxDirective):
                 self.env.doc2path(self.env.docname))), refdoc=self.env.docname,
             refexplicit=True)
         # Long listings: the page shows main() — the story — and the whole file is
-        # one click away on its own page (keeps chapter pages light).
+        # one click away on its own page (keeps chapter pages light). Another run of a
+        # program (RUN_OF) links to that program's page and shows no listing.
         first, shown = listing_region(source)
-        source_page = "source/" + example_id
-        self.env.__dict__.setdefault("cpp_example_sources", {})[example_id] = entry["source"]
+        program_id = entry.get("run_of", example_id)
+        source_page = "source/" + program_id
+        self.env.__dict__.setdefault("cpp_example_sources", {})[program_id] = entry["source"]
         title += nodes.Text(", ")
         full = nodes.reference("", "", internal=True, refuri=os.path.relpath(
             source_page, os.path.dirname(self.env.docname) or ".") + ".html")
@@ -181,17 +186,11 @@ class ExampleDirective(SphinxDirective):
         title += full
         title += nodes.Text(")")
         block += title
-        if first > 1:
-            block += nodes.paragraph("", lab["region"].format(
-                first=first, last=first + shown.count("\n") - 1), classes=["cpp-example-region"])
-
-        code = nodes.literal_block(shown, shown, language="cpp", linenos=True,
-                                   classes=["cpp-example-source"])
-        code["highlight_args"] = {"linenostart": first}
-        if "emphasize-lines" in self.options:
-            lines = [int(n) for n in re.findall(r"\d+", self.options["emphasize-lines"])]
-            code["highlight_args"]["hl_lines"] = [n - first + 1 for n in lines]
-        block += code
+        if "run_of" in entry:
+            block += nodes.paragraph("", lab["run_of"].format(name=filename),
+                                     classes=["cpp-example-region"])
+        else:
+            block += self.listing(first, shown, lab)
 
         block += nodes.paragraph("", "", nodes.strong(text=lab["build"]),
                                  classes=["cpp-example-label"])
@@ -210,6 +209,21 @@ class ExampleDirective(SphinxDirective):
         block += nodes.paragraph("", verification_line(self.env, entry, lab),
                                  classes=["cpp-example-verified"])
         return [block]
+
+    def listing(self, first, shown, lab):
+        """The shown part of the source: a note if it is not all, then the code."""
+        parts = []
+        if first > 1:
+            parts.append(nodes.paragraph("", lab["region"].format(
+                first=first, last=first + shown.count("\n") - 1), classes=["cpp-example-region"]))
+        code = nodes.literal_block(shown, shown, language="cpp", linenos=True,
+                                   classes=["cpp-example-source"])
+        code["highlight_args"] = {"linenostart": first}
+        if "emphasize-lines" in self.options:
+            lines = [int(n) for n in re.findall(r"\d+", self.options["emphasize-lines"])]
+            code["highlight_args"]["hl_lines"] = [n - first + 1 for n in lines]
+        parts.append(code)
+        return parts
 
 
 LONG_LISTING = 120   # lines; a longer file is shown from main() on
