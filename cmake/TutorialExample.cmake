@@ -16,11 +16,15 @@
 #   TIMEOUT  seconds before the runner kills the whole process tree (default 30)
 #   MPI      build with mpicxx, run as `mpirun -np NP --oversubscribe` (NP default 4)
 #   THREADS  the example uses threads: it is also run under ThreadSanitizer
-#   BENCHMARK its claims depend on timing: CTest runs it alone (RUN_SERIAL)
+#   BENCHMARK its claims depend on timing: CTest runs it alone (RUN_SERIAL), and the
+#            build captures it last, alone (see tutorial_finish)
 #   DOXYGEN  Doxygen reads this file, so a page can render it with Breathe
 #   RUN_OF   no NAME.cpp: another captured run (ARGS, NAME.expect) of EXAMPLE, declared
 #            earlier in the same chapter. Its page shows the run, not the source again.
 #            Timing runs of instrumented code prove nothing, so none under sanitizers.
+
+# Ninja runs the commands of this pool one at a time (other generators ignore it).
+set_property(GLOBAL APPEND PROPERTY JOB_POOLS tutorial_benchmark=1)
 
 set(TUTORIAL_CXX_STD_FLAGS -std=c++20 -O2 -Wall -Wextra -Wpedantic -pthread)
 set(TUTORIAL_RUNNER ${PROJECT_SOURCE_DIR}/tools/runner.py)
@@ -100,6 +104,7 @@ function(tutorial_example name)
     target_compile_options(${target} PRIVATE ${TUTORIAL_CXX_STD_FLAGS} -Werror ${ex_FLAGS})
     target_link_options(${target} PRIVATE -pthread ${ex_FLAGS})
     target_link_libraries(${target} PRIVATE ${ex_LIBS})
+    set_property(GLOBAL APPEND PROPERTY TUTORIAL_PROGRAMS ${target})
     set(compiler g++)
     if(ex_MPI)
       find_package(MPI REQUIRED COMPONENTS CXX)
@@ -124,11 +129,19 @@ function(tutorial_example name)
     set_property(GLOBAL APPEND PROPERTY TUTORIAL_CHAPTERS ${chapter})
   endif()
   if(TUTORIAL_RUN_EXAMPLES)   # OFF: outputs come from elsewhere (CI's chapter jobs)
+    set(pool "")
+    if(ex_BENCHMARK)
+      set(pool JOB_POOL tutorial_benchmark)
+      set_property(GLOBAL APPEND PROPERTY TUTORIAL_BENCHMARK_RUNS run.${chapter}.${name})
+    else()
+      set_property(GLOBAL APPEND PROPERTY TUTORIAL_OTHER_RUNS run.${chapter}.${name})
+    endif()
     add_custom_command(OUTPUT "${out}.txt" "${out}.json"
       COMMAND ${run} --expect "${expect}" --out "${out}" -- ${launcher} $<TARGET_FILE:${target}> ${ex_ARGS}
       DEPENDS ${target} "${expect}" ${TUTORIAL_RUNNER} ${PROJECT_SOURCE_DIR}/tools/expect.py
       WORKING_DIRECTORY "${CMAKE_BINARY_DIR}/bin/${chapter}"
       COMMENT "Running ${id}"
+      ${pool}
       VERBATIM)
     # Custom-command outputs are only visible to targets of the same directory,
     # so each run gets a target here and the chapter target collects them.
@@ -146,7 +159,7 @@ function(tutorial_example name)
   set_tests_properties(example.${id} PROPERTIES LABELS "${chapter};run" TIMEOUT 300
                        ENVIRONMENT "${TUTORIAL_TEST_ENVIRONMENT}")
   if(ex_BENCHMARK)   # another test on the second CPU would distort what it measures
-    set_tests_properties(example.${id} PROPERTIES RUN_SERIAL TRUE)
+    set_tests_properties(example.${id} PROPERTIES RUN_SERIAL TRUE LABELS "${chapter};run;benchmark")
   endif()
 
   # The manifest entry that the Sphinx directive reads.
@@ -212,7 +225,19 @@ function(tutorial_example name)
 endfunction()
 
 # Called once after every chapter is added: the manifest the docs read.
+#   tutorial_finish([BENCHMARKS_AFTER target...])
+# The captured figures of BENCHMARK examples are shown on the site, and a compiler on
+# the other core would distort them. So they are captured last: after every program is
+# built (and the BENCHMARKS_AFTER targets, e.g. the unit tests), after every other
+# capture, one at a time (Ninja pool tutorial_benchmark).
 function(tutorial_finish)
+  cmake_parse_arguments(PARSE_ARGV 0 fin "" "" "BENCHMARKS_AFTER")
+  get_property(benchmarks GLOBAL PROPERTY TUTORIAL_BENCHMARK_RUNS)
+  get_property(others GLOBAL PROPERTY TUTORIAL_OTHER_RUNS)
+  get_property(programs GLOBAL PROPERTY TUTORIAL_PROGRAMS)
+  foreach(run IN LISTS benchmarks)
+    add_dependencies(${run} ${programs} ${others} ${fin_BENCHMARKS_AFTER})
+  endforeach()
   get_property(chapters GLOBAL PROPERTY TUTORIAL_CHAPTERS)
   list(TRANSFORM chapters PREPEND chapter- OUTPUT_VARIABLE chapter_targets)
   set(TUTORIAL_CHAPTER_TARGETS ${chapter_targets} PARENT_SCOPE)

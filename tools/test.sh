@@ -3,13 +3,18 @@
 #   1. Clang, ASan+UBSan and TSan builds: every example built with -Werror, run,
 #      its output checked and its leftovers audited; bad arguments rejected.
 #   2. GCC build: the same, every checked run repeated $REPEAT times (default 20)
-#      to catch flakes; standalone builds with the command each page shows; Catch2.
+#      to catch flakes, each BENCHMARK example $BENCHMARK_REPEAT times (default 5: they
+#      run alone and take seconds); standalone builds with the page's command; Catch2.
 #   3. The site in both languages (strict), showing how each example was verified,
 #      then the site tests: translations, links, browser, accessibility, HTML.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ $# -ne 0 ]; then echo "usage: tools/test.sh   (REPEAT=N to change the repeat count)" >&2; exit 2; fi
+if [ $# -ne 0 ]; then
+  echo "usage: tools/test.sh   (REPEAT=N, BENCHMARK_REPEAT=N change the repeat counts)" >&2
+  exit 2
+fi
 repeat="${REPEAT:-20}"
+bench_repeat="${BENCHMARK_REPEAT:-5}"
 tools/setup.sh --tests
 start=$SECONDS
 stage() { printf '\n=== %s (%d s)\n' "$*" "$((SECONDS - start))"; }
@@ -22,11 +27,12 @@ for preset in clang asan tsan; do
   ctest --preset "$preset" -L "run|args"
 done
 
-stage "gcc: build, capture, and run every example $repeat times"
+stage "gcc: build, capture, and run every example $repeat times ($bench_repeat for benchmarks)"
 rm -f build/results.jsonl
 cmake --preset default >/dev/null
 cmake --build --preset default --target examples unit-tests
-ctest --preset default -L run --repeat "until-fail:$repeat"
+ctest --preset default -L run -LE benchmark --repeat "until-fail:$repeat"
+ctest --preset default -L benchmark --repeat "until-fail:$bench_repeat"
 stage "gcc: bad arguments, standalone builds, Catch2"
 ctest --preset default -L "args|standalone|unit"
 
