@@ -84,6 +84,14 @@ bool contains(const std::string& text, const std::string& part)
     return text.find(part) != std::string::npos;
 }
 
+// results[i] == xs[i] * xs[i] for every i (one CHECK, not one per element).
+bool are_squares_of(const std::vector<std::int64_t>& results, const std::vector<std::int64_t>& xs)
+{
+    bool right = results.size() == xs.size();
+    for (std::size_t i = 0; right && i < xs.size(); ++i) right = results[i] == xs[i] * xs[i];
+    return right;
+}
+
 std::vector<std::int64_t> iota_vector(std::int64_t n)
 {
     std::vector<std::int64_t> v(static_cast<std::size_t>(n));
@@ -280,9 +288,7 @@ TEST_CASE("a crashed worker is reported as WorkerLost, replaced, and the pool ke
     // And a large map still runs to completion on the new set of workers.
     const auto xs = iota_vector(1000);
     auto results = pool.map(square_fn, xs, 16);
-    bool all_right = results.size() == xs.size();
-    for (std::size_t i = 0; all_right && i < xs.size(); ++i) all_right = results[i] == xs[i] * xs[i];
-    CHECK(all_right);
+    CHECK(are_squares_of(results, xs));
     pool.close();
     pool.join();
     CHECK(no_child_left());
@@ -369,9 +375,7 @@ TEST_CASE("max_queued_per_worker = 1 still runs every task, one at a time per wo
     pool.start();
     const auto xs = iota_vector(500);
     auto results = pool.map(square_fn, xs);
-    bool all_right = results.size() == xs.size();
-    for (std::size_t i = 0; all_right && i < xs.size(); ++i) all_right = results[i] == xs[i] * xs[i];
-    CHECK(all_right);
+    CHECK(are_squares_of(results, xs));
     pool.close();
     pool.join();
     CHECK(no_child_left());
