@@ -232,12 +232,12 @@ int main(int argc, char**) {
     double shm_ns = shared_memory_ns_per_increment(1'000'000);
     std::printf("one proxy call: %.1f us; one atomic increment in shared memory: %.1f ns\n",
                 proxy_ns / 1000, shm_ns);
-    bool much_slower = proxy_ns > 20 * shm_ns;
-    std::printf("the manager is %s: use it for convenience, not for speed\n",
-                much_slower ? "more than 20x slower" : "NOT much slower (unexpected)");
+    // A figure to read, not a claim to enforce: it varies with the machine.
+    std::printf("a proxy call costs %.0fx an increment in shared memory: use the manager for "
+                "convenience, not for speed\n", proxy_ns / shm_ns);
 
     conn.call("shutdown");
-    ok = (server.wait() == 0) && ok && hits == expected && items == clients && much_slower;
+    ok = (server.wait() == 0) && ok && hits == expected && items == clients;
     std::printf("%s\n", ok ? "manager shut down cleanly" : "FAILED");
     return ok ? 0 : 1;
 }

