@@ -265,23 +265,26 @@ int main(int argc, char** argv) {
         if (!py_fork_stats) die("unexpected output from python3");
     }
 
-    // What the numbers must show. Only claims that hold by physics, with a wide
-    // margin on any Linux machine, decide the exit status (see the page).
+    // What the numbers show. A claim decides the exit status only if it held with
+    // a 2x margin in the worst of 30 runs on a machine whose CPUs were busy with a
+    // compile: of these, only the page-table copy does (worst 8.5x against 1.5x).
+    // A busy CPU can delay a thread's start or a vfork child as much as a fork,
+    // so those ratios (worst 1.8x and 2.7x seen) are reported, not enforced.
     bool ok = true;
-    auto claim = [&ok](bool holds, const char* text, double ratio) {
-        std::printf("%-62s %6.1fx: %s%s\n", text, ratio, holds ? "yes" : "NO",
-                    kJudgeTiming ? "" : " (not judged: sanitizer build)");
-        ok &= holds || !kJudgeTiming;
+    auto report = [](const char* text, double ratio, double expected) {
+        std::printf("%-62s %6.1fx (expected > %.1fx; reported, not enforced)\n", text, ratio, expected);
     };
     std::printf("\n");
-    claim(thread_ctor.median * 2 < fork_call.median, "a thread is cheaper to create than a process (fork()/thread)",
-          fork_call.median / thread_ctor.median);
-    claim(fork_call_big.median > 1.5 * fork_call.median,
-          "fork() gets slower as the parent's memory grows (128 MiB/small)", fork_call_big.median / fork_call.median);
+    report("a thread is cheaper to create than a process (fork()/thread)", fork_call.median / thread_ctor.median, 2);
+    const double growth = fork_call_big.median / fork_call.median;
+    const bool grows = growth > 1.5;
+    std::printf("%-62s %6.1fx: %s%s\n", "fork() gets slower as the parent's memory grows (128 MiB/small)", growth,
+                grows ? "yes" : "NO", kJudgeTiming ? "" : " (not judged: sanitizer build)");
+    ok &= grows || !kJudgeTiming;
     // vfork's time includes the child running and exiting, which on a busy
     // machine waits for a CPU: compare the fastest runs, the undisturbed cost.
-    claim(vfork_big.min * 2 < fork_call_big.min, "vfork does not copy page tables (fork()/vfork, fastest at 128 MiB)",
-          fork_call_big.min / vfork_big.min);
+    report("vfork does not copy page tables (fork()/vfork, fastest at 128 MiB)", fork_call_big.min / vfork_big.min,
+           2);
     // Python's overhead over a bare fork depends on the machine (1.5x-20x seen on
     // machines of one kind): a figure to report, not a law to enforce.
     if (py_fork_stats)
