@@ -235,13 +235,14 @@ int main(int argc, char**)
     std::cout << "per-task overhead (no-op tasks) at chunksize 1:   " << overhead_1 << " us\n";
     std::cout << "per-task overhead (no-op tasks) at chunksize 256: " << overhead_256 << " us\n";
     // Physics with a wide margin: a message per task costs system calls and a
-    // wake-up; a message per 256 tasks spreads that cost over 256 (about 100x
-    // less overhead, 10x is claimed). The throughput gain depends on how long the
-    // work itself takes, so it is reported only.
-    bool cheaper = overhead_256 * 10 < overhead_1;
+    // wake-up; a message per 256 tasks spreads that cost over 256. Typically the
+    // overhead falls 100x or more; 5x is claimed, because on a machine whose CPUs
+    // were busy compiling the worst of 30 runs fell to 17x. The throughput gain
+    // depends on how long the work itself takes, so it is reported only.
+    bool cheaper = overhead_256 * 5 < overhead_1;
     std::cout << "chunksize 256: " << std::setprecision(3) << per_task_us.front() / per_task_us.back()
               << "x the throughput of chunksize 1 (reported); overhead " << overhead_1 / overhead_256
-              << "x lower (claim: >= 10x): " << (cheaper ? "yes" : "NO")
+              << "x lower (claim: >= 5x): " << (cheaper ? "yes" : "NO")
               << (kJudgeTiming ? "" : " (not judged: sanitizer build)") << '\n';
     bool faster = cheaper || !kJudgeTiming;
     std::cout << "every chunk size gave the serial answer: " << (all_correct ? "yes" : "NO")
