@@ -220,7 +220,9 @@ Outcome search(const fs::path& dir, bool print_matches, int interrupt_after,
             o.cancelled = true;
             tasks.write.close();
         }
-        if (fds[2].revents & POLLOUT) {   // the queue has room: hand out one more file
+        // The queue has room: hand out one more file. Not if the SIGINT branch just
+        // closed the queue: poll() reported both at once, and the fd is now -1.
+        if ((fds[2].revents & POLLOUT) && tasks.write.get() != -1) {
             send(tasks.write.get(), next_file);
             if (++next_file == kFiles) tasks.write.close();
         }
