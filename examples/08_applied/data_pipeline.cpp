@@ -103,6 +103,10 @@ struct StageMetrics {
     std::atomic<long> busy_us{0}, wait_in_us{0}, wait_out_us{0};
 };
 struct Metrics { StageMetrics stage[kStages]; };
+// Metrics live in MAP_SHARED memory. A lock-free atomic is plain memory plus atomic
+// instructions, so it works across processes; one that is not would hide a lock that
+// is private to each process. Make the compiler prove it.
+static_assert(std::atomic<long>::is_always_lock_free);
 
 using Clock = std::chrono::steady_clock;
 long us_since(Clock::time_point t) {
