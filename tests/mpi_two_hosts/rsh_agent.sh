@@ -16,4 +16,4 @@ case $host in
   *) echo "rsh_agent.sh: unknown host '$host' (only node1, node2)" >&2; exit 255 ;;
 esac
 exec ip netns exec "${MPI_TWO_HOSTS_PREFIX:?set by two_hosts.sh}-$host" \
-  unshare --uts sh -c "hostname $host && exec sh -c \"\$0\"" "$*"
+  unshare --uts sh -c 'hostname "$0" && exec sh -c "$1"' "$host" "$*"

@@ -36,6 +36,15 @@ has_cap() { [ $(( (0x$cap_eff >> $1) & 1 )) -eq 1 ]; }
 has_cap 12 || skip "no CAP_NET_ADMIN (cannot create network namespaces or veth pairs)"
 has_cap 21 || skip "no CAP_SYS_ADMIN (cannot mount a namespace or set a hostname)"
 
+# A run killed with SIGKILL (a time-out) cannot clean up: remove what such runs
+# left, recognised by a PID in the name that is no longer running.
+for stale in /run/netns/mpi2h-*-node1 /run/netns/mpi2h-*-node2; do
+  [ -e "$stale" ] || continue
+  pid=${stale#/run/netns/mpi2h-}
+  pid=${pid%-node?}
+  kill -0 "$pid" 2>/dev/null || ip netns delete "${stale#/run/netns/}" 2>/dev/null || rm -f "$stale"
+done
+
 ip netns add "$ns1"
 ip netns add "$ns2"
 # The cable: one veth pair, an end created directly inside each namespace.
@@ -54,4 +63,9 @@ ip netns exec "$ns1" unshare --uts sh -c 'hostname node1 && exec "$@"' sh \
     --mca plm_rsh_agent "$here/rsh_agent.sh" \
     --mca btl tcp,self \
     --mca btl_tcp_if_include "$subnet" --mca oob_tcp_if_include "$subnet" \
-    "$@"
+    "$@" || status=$?
+
+# Proof that the ranks talked across the cable: node2's end of it counted packets.
+packets() { ip netns exec "$ns2" cat "/sys/class/net/veth-mpi/statistics/$1_packets"; }
+echo "veth cable: node2 received $(packets rx) packets from node1 and sent $(packets tx)"
+exit "${status:-0}"
