@@ -2,7 +2,8 @@
 #
 #   tutorial_example(NAME [LIBS flag...] [FLAGS flag...] [ARGS arg...]
 #                    [TIMEOUT seconds] [MPI] [NP n] [THREADS] [DOXYGEN] [BENCHMARK])
-#   tutorial_example(NAME RUN_OF EXAMPLE [ARGS arg...] [TIMEOUT seconds] [BENCHMARK])
+#   tutorial_example(NAME RUN_OF EXAMPLE [ARGS arg...] [TIMEOUT seconds] [BENCHMARK]
+#                    [LAUNCHER command...])
 #
 # NAME.cpp and NAME.expect live in the calling chapter folder (examples/<chapter>/).
 # From this one call derive: the executable, the command a reader types to build it
@@ -22,6 +23,9 @@
 #   RUN_OF   no NAME.cpp: another captured run (ARGS, NAME.expect) of EXAMPLE, declared
 #            earlier in the same chapter. Its page shows the run, not the source again.
 #            Timing runs of instrumented code prove nothing, so none under sanitizers.
+#   LAUNCHER with RUN_OF: start the program with this command instead of its own
+#            launcher (e.g. tests/mpi_two_hosts/two_hosts.sh: mpirun on two hosts).
+#            A launcher that exits 77 could not run here: its test is skipped.
 
 # Ninja runs the commands of this pool one at a time (other generators ignore it).
 set_property(GLOBAL APPEND PROPERTY JOB_POOLS tutorial_benchmark=1)
@@ -52,7 +56,7 @@ endfunction()
 
 function(tutorial_example name)
   cmake_parse_arguments(PARSE_ARGV 1 ex "MPI;THREADS;DOXYGEN;BENCHMARK" "TIMEOUT;NP;RUN_OF"
-                        "LIBS;FLAGS;ARGS")
+                        "LIBS;FLAGS;ARGS;LAUNCHER")
   if(ex_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "tutorial_example(${name}): unknown arguments: ${ex_UNPARSED_ARGUMENTS}")
   endif()
@@ -61,13 +65,15 @@ function(tutorial_example name)
   set(program ${name})
   if(ex_RUN_OF)
     if(ex_MPI OR ex_THREADS OR ex_DOXYGEN OR ex_LIBS OR ex_FLAGS)
-      message(FATAL_ERROR "tutorial_example(${name}): RUN_OF takes only ARGS, TIMEOUT, BENCHMARK")
+      message(FATAL_ERROR "tutorial_example(${name}): RUN_OF takes only ARGS, TIMEOUT, BENCHMARK, LAUNCHER")
     endif()
     if(NOT TARGET ${chapter}.${ex_RUN_OF} AND NOT TUTORIAL_SANITIZE)
       message(FATAL_ERROR "tutorial_example(${name}): RUN_OF ${ex_RUN_OF}: no such example "
                           "declared before it in ${chapter}")
     endif()
     set(program ${ex_RUN_OF})
+  elseif(ex_LAUNCHER)
+    message(FATAL_ERROR "tutorial_example(${name}): LAUNCHER needs RUN_OF")
   endif()
   set(src "${CMAKE_CURRENT_SOURCE_DIR}/${program}.cpp")
   set(expect "${CMAKE_CURRENT_SOURCE_DIR}/${name}.expect")
@@ -96,6 +102,9 @@ function(tutorial_example name)
   if(ex_RUN_OF)   # the program's executable, build command and launcher
     get_target_property(build_command ${target} TUTORIAL_BUILD_COMMAND)
     get_target_property(launcher ${target} TUTORIAL_LAUNCHER)
+    if(ex_LAUNCHER)
+      set(launcher ${ex_LAUNCHER})
+    endif()
   else()
     # The executable: exactly the reader's flags, plus -Werror.
     add_executable(${target} "${src}")
@@ -119,6 +128,7 @@ function(tutorial_example name)
                                                TUTORIAL_LAUNCHER "${launcher}")
   endif()
   string(JOIN " " run_command ${launcher} ./${program} ${ex_ARGS})
+  string(REPLACE "${PROJECT_SOURCE_DIR}/" "" run_command "${run_command}")   # as the reader types it
 
   # Capture: re-run only when the binary, its arguments or its expectations change.
   set(out "${CMAKE_BINARY_DIR}/outputs/${chapter}/${name}")
@@ -158,6 +168,9 @@ function(tutorial_example name)
     WORKING_DIRECTORY "${CMAKE_BINARY_DIR}/bin/${chapter}")
   set_tests_properties(example.${id} PROPERTIES LABELS "${chapter};run" TIMEOUT 300
                        ENVIRONMENT "${TUTORIAL_TEST_ENVIRONMENT}")
+  if(ex_LAUNCHER)   # exit 77: the launcher could not run here (it says why)
+    set_tests_properties(example.${id} PROPERTIES SKIP_REGULAR_EXPRESSION "expected exit 0, got exit 77")
+  endif()
   if(ex_BENCHMARK)   # another test on the second CPU would distort what it measures
     set_tests_properties(example.${id} PROPERTIES RUN_SERIAL TRUE LABELS "${chapter};run;benchmark")
   endif()

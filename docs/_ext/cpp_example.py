@@ -41,7 +41,7 @@ LABELS = {
            "audit": "no leftover processes or IPC objects",
            "archive": "Download all examples of this chapter",
            "run_of": "The program is {name}, shown in full on its own page; here it "
-           "runs with other arguments.",
+           "runs again, with the command below.",
            "archive_note": "with a CMakeLists.txt that builds them: "
            "cmake -S . -B build && cmake --build build"},
     "zh_CN": {"source": "源代码", "download": "下载", "build": "编译并运行",
@@ -57,7 +57,7 @@ LABELS = {
               "threads_only": "TSan：仅用于使用线程的示例（它看不到进程之间的竞争）",
               "audit": "未遗留任何进程或 IPC 对象",
               "archive": "下载本章全部示例",
-              "run_of": "程序就是 {name}，完整源代码见其单独页面；这里用不同的参数运行它。",
+              "run_of": "程序就是 {name}，完整源代码见其单独页面；这里用下面的命令再次运行它。",
               "archive_note": "附带可直接编译它们的 CMakeLists.txt："
               "cmake -S . -B build && cmake --build build"},
 }

@@ -22,12 +22,22 @@
 
 namespace {
 
+const pid_t kMainPid = ::getpid();   // the process main() runs in
+
+/// Ends the process after a failure. A forked child (these helpers run there too)
+/// leaves with _exit: std::exit would run the parent's atexit handlers in it.
+[[noreturn]] void exit_after_failure() {
+    std::fflush(stdout);
+    if (::getpid() != kMainPid) ::_exit(1);
+    std::exit(1);
+}
+
 std::string g_setting = "initial";   // main changes it at run time
 
 int check(int rc, const char* what) {
     if (rc == -1) {
         std::perror(what);
-        std::exit(1);
+        exit_after_failure();
     }
     return rc;
 }

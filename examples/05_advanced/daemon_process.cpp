@@ -26,10 +26,20 @@
 
 namespace {
 
+const pid_t kMainPid = ::getpid();   // the process main() runs in
+
+/// Ends the process after a failure. A forked child (these helpers run there too)
+/// leaves with _exit: std::exit would run the parent's atexit handlers in it.
+[[noreturn]] void exit_after_failure() {
+    std::fflush(stdout);
+    if (::getpid() != kMainPid) ::_exit(1);
+    std::exit(1);
+}
+
 int check(int rc, const char* what) {
     if (rc == -1) {
         std::perror(what);
-        std::exit(1);
+        exit_after_failure();
     }
     return rc;
 }
@@ -64,7 +74,7 @@ struct Pipe {
 int wait_for(pid_t pid) {
     int status = 0;
     while (::waitpid(pid, &status, 0) == -1) {
-        if (errno != EINTR) { std::perror("waitpid"); std::exit(1); }
+        if (errno != EINTR) { std::perror("waitpid"); exit_after_failure(); }
     }
     return status;
 }

@@ -109,13 +109,32 @@ std::string type_name(const std::exception& e) {
     } catch (const std::exception& e) {
         message = "E" + type_name(e) + ": " + e.what();
         code = 1;
+    } catch (...) {   // anything else must not unwind into the parent's code either
+        message = "Eunknown exception";
+        code = 1;
     }
     if (::write(out, message.data(), message.size()) != static_cast<ssize_t>(message.size())) code = 2;
     ::_exit(code);
 }
 
-/// Runs `task` in a child and waits at most `deadline` for it.
+/// Milliseconds from now until `t`, for poll(); 0 once it has passed.
+int ms_until(Clock::time_point t) {
+    return static_cast<int>(std::max<Ms::rep>(0, std::chrono::duration_cast<Ms>(t - Clock::now()).count()));
+}
+
+/// poll() on one fd until it is readable or `until` passes; false on time-out.
+bool readable_before(int fd, Clock::time_point until) {
+    pollfd p{fd, POLLIN, 0};
+    int ready;
+    while ((ready = ::poll(&p, 1, ms_until(until))) == -1 && errno == EINTR) {}
+    return check(ready, "poll") == 1;
+}
+
+/// Runs `task` in a child and gives it at most `deadline`. Read, then wait: a child
+/// whose result is larger than the pipe (64 KiB) blocks in write() until we read, so
+/// waiting for its exit first would mistake it for a hang.
 Outcome run_in_child(const Task& task, Ms deadline) {
+    const auto give_up_at = Clock::now() + deadline;
     int fds[2];
     check(::pipe2(fds, O_CLOEXEC), "pipe2");
     Fd read_end(fds[0]), write_end(fds[1]);
@@ -125,19 +144,21 @@ Outcome run_in_child(const Task& task, Ms deadline) {
     write_end.reset();
     // A pidfd becomes readable when the child exits: poll() gives us a timeout.
     Fd pidfd(check(pidfd_open(pid), "pidfd_open"));
-    pollfd p{pidfd.get(), POLLIN, 0};
-    int ready;
-    while ((ready = ::poll(&p, 1, static_cast<int>(deadline.count()))) == -1 && errno == EINTR) {}
-    check(ready, "poll");
-    bool timed_out = ready == 0;
+
+    std::string message;   // read until EOF: the child's end closes when it exits
+    bool timed_out = false;
+    for (char buf[4096];;) {
+        if (!readable_before(read_end.get(), give_up_at)) { timed_out = true; break; }
+        ssize_t n = ::read(read_end.get(), buf, sizeof buf);
+        if (n == -1 && errno == EINTR) continue;
+        if (check(static_cast<int>(n), "read") == 0) break;
+        message.append(buf, static_cast<size_t>(n));
+    }
+    if (!timed_out) timed_out = !readable_before(pidfd.get(), give_up_at);   // then wait, still bounded
     if (timed_out) check(pidfd_kill(pidfd.get(), SIGKILL), "pidfd_send_signal");
     int status = 0;
     while (::waitpid(pid, &status, 0) == -1) if (errno != EINTR) { std::perror("waitpid"); std::exit(1); }
 
-    std::string message;
-    char buf[256];
-    ssize_t n;
-    while ((n = ::read(read_end.get(), buf, sizeof buf)) > 0) message.append(buf, static_cast<size_t>(n));
     if (timed_out) return {Outcome::Timeout, 0, ""};
     if (WIFSIGNALED(status)) return {Outcome::Signal, WTERMSIG(status), ""};
     if (!message.empty() && message[0] == 'E') return {Outcome::Exception, 1, message.substr(1)};
@@ -153,7 +174,11 @@ std::string get(const Outcome& o) {
 
 // ------------------------------------------------------------- the tasks
 std::string answer() { return "42"; }
-std::string exits_with_3() { std::exit(3); }
+// More than a pipe holds (64 KiB): the child blocks in write() until the parent reads.
+std::string big_result() { return std::string(100 * 1024, 'x'); }
+// _exit, not std::exit: a forked child must not run the parent's atexit handlers
+// and static destructors, or flush stdio buffers it inherited.
+std::string exits_with_3() { ::_exit(3); }
 std::string segfaults() {
     // A page we may not touch: writing to it is a genuine SIGSEGV, no UB tricks.
     // Default action (die by the signal), even if a sanitizer or crash
@@ -204,6 +229,10 @@ Outcome show_failure_modes() {
     std::printf("1. four ways for a child to fail (deadline 300 ms each)\n");
     Outcome fine = run_in_child(answer, 300ms);
     std::printf("  returns 42          -> %s\n", fine.describe().c_str());
+    Outcome big = run_in_child(big_result, 300ms);
+    std::printf("  returns 100 KiB     -> %s\n",
+                big.kind == Outcome::Ok ? ("ok, " + std::to_string(big.payload.size()) + " bytes").c_str()
+                                        : big.describe().c_str());
     Outcome code = run_in_child(exits_with_3, 300ms);
     std::printf("  exit(3)             -> %s\n", code.describe().c_str());
     Outcome segv = run_in_child(segfaults, 300ms);
@@ -215,6 +244,8 @@ Outcome show_failure_modes() {
     auto waited = std::chrono::duration_cast<Ms>(Clock::now() - started).count();
     std::printf("  sleeps 10 s         -> %s\n", hung.describe().c_str());
     expect(fine.kind == Outcome::Ok && fine.payload == "42", "a good result comes back as a value");
+    expect(big.kind == Outcome::Ok && big.payload == big_result(),
+           "a result larger than the pipe (64 KiB) arrives whole, not as a time-out");
     expect(code.kind == Outcome::ExitCode && code.code == 3, "the exit code is reported");
     expect(segv.kind == Outcome::Signal && segv.code == SIGSEGV, "the crash is reported as SIGSEGV; the parent lives on");
     expect(hung.kind == Outcome::Timeout && waited < 1000, "the hung child was killed at its deadline, not after 10 s");

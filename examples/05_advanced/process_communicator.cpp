@@ -18,31 +18,27 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <ctime>
 #include <functional>
 #include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
 namespace {
 
+// A failed call throws (not std::exit: in a forked child that would run the
+// parent's exit handlers); main, or the child's body, catches it.
 int check(int rc, const char* what) {
-    if (rc == -1) {
-        std::perror(what);
-        std::exit(1);
-    }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
 void check_pthread(int rc, const char* what) {
-    if (rc != 0) {
-        std::fprintf(stderr, "%s: %s\n", what, std::strerror(rc));
-        std::exit(1);
-    }
+    if (rc != 0) throw std::system_error(rc, std::generic_category(), what);
 }
 
 /// A fixed-size table in MAP_SHARED memory. Fixed size and plain chars,
@@ -147,10 +143,18 @@ public:
     void start_process(const std::function<void(Communicator&)>& body) {
         std::fflush(stdout);
         pid_t pid = check(::fork(), "fork");
-        if (pid == 0) {
-            body(*this);
+        if (pid == 0) {   // the child: whatever happens in body, it ends here
+            int code = 0;
+            try {         // an escaping exception would unwind into the parent's main
+                body(*this);
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "child %d: %s\n", static_cast<int>(::getpid()), e.what());
+                code = 1;
+            } catch (...) {
+                code = 1;
+            }
             std::fflush(stdout);
-            ::_exit(0);   // the parent owns (and will remove) every channel
+            ::_exit(code);   // the parent owns (and will remove) every channel
         }
         children_.push_back(pid);
     }
@@ -226,7 +230,7 @@ int main(int argc, char**) {
     }
     std::string queue_path;
     bool ok = false;
-    {
+    try {
         Communicator comm;
         comm.create_queue("messages");
         comm.create_pipe("data");
@@ -243,7 +247,10 @@ int main(int argc, char**) {
         std::printf("consumed %ld of 5, in order and matching: %s\n", consumed, errors == 0 ? "yes" : "NO");
         std::printf("shared counter 'hits' = %ld (expected 2000: the mutex loses no update)\n", hits);
         ok = clean == 2 && consumed == 5 && errors == 0 && hits == 2000;
-    }   // the destructor closes and unlinks everything
+    } catch (const std::exception& e) {   // the destructor has already cleaned up
+        std::fprintf(stderr, "process_communicator: %s\n", e.what());
+        return 1;
+    }   // leaving the block, the destructor closes and unlinks everything
     mqd_t again = ::mq_open(queue_path.c_str(), O_RDONLY);
     bool unlinked = again == static_cast<mqd_t>(-1) && errno == ENOENT;
     if (!unlinked && again != static_cast<mqd_t>(-1)) { ::mq_close(again); ::mq_unlink(queue_path.c_str()); }

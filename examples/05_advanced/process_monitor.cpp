@@ -26,12 +26,22 @@
 
 namespace {
 
+const pid_t kMainPid = ::getpid();   // the process main() runs in
+
+/// Ends the process after a failure. A forked child (these helpers run there too)
+/// leaves with _exit: std::exit would run the parent's atexit handlers in it.
+[[noreturn]] void exit_after_failure() {
+    std::fflush(stdout);
+    if (::getpid() != kMainPid) ::_exit(1);
+    std::exit(1);
+}
+
 using Clock = std::chrono::steady_clock;
 
 int check(int rc, const char* what) {
     if (rc == -1) {
         std::perror(what);
-        std::exit(1);
+        exit_after_failure();
     }
     return rc;
 }
@@ -174,7 +184,7 @@ void read_bytes(int fd, int n) {
     for (int i = 0; i < n;) {
         ssize_t r = ::read(fd, &c, 1);
         if (r == 1) ++i;
-        else if (r == 0 || errno != EINTR) { std::fprintf(stderr, "a child died early\n"); std::exit(1); }
+        else if (r == 0 || errno != EINTR) { std::fprintf(stderr, "a child died early\n"); exit_after_failure(); }
     }
 }
 

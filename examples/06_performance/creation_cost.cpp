@@ -113,9 +113,11 @@ Stats time_thread_ctor(int n) {
 
 void vfork_once() {
     // vfork: the child borrows the parent's memory and the parent sleeps until
-    // the child execs or _exits. Nothing else is allowed in the child.
-    pid_t pid = static_cast<pid_t>(check(::vfork(), "vfork"));
+    // the child execs or _exits. Nothing else is allowed in the child, not even
+    // check(): so test for the child first, and check the result in the parent.
+    pid_t pid = ::vfork();
     if (pid == 0) ::_exit(0);
+    check(pid, "vfork");
     reap(pid);
 }
 

@@ -128,10 +128,16 @@ public:
         Fd read_end(fds[0]), write_end(fds[1]);
         std::cout.flush();
         pid_ = check(::fork(), "fork");
-        if (pid_ == 0) {
-            T value = fn();
-            // sizeof(T) <= PIPE_BUF: the write completes without a reader.
-            ::_exit(::write(write_end.get(), &value, sizeof value) == sizeof value ? 0 : 1);
+        if (pid_ == 0) {   // the child: nothing may unwind out of here
+            int code = 1;
+            try {          // into the parent's coroutine and event loop (shared epoll fd)
+                T value = fn();
+                // sizeof(T) <= PIPE_BUF: the write completes without a reader.
+                code = ::write(write_end.get(), &value, sizeof value) == sizeof value ? 0 : 1;
+            } catch (...) {
+                code = 3;  // the parent reports "exited without a result"
+            }
+            ::_exit(code);
         }
         result_ = std::move(read_end);
         int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));

@@ -116,7 +116,15 @@ Counts shuffle_and_reduce(const Counts& mapped, int size) {
     return reduced;
 }
 
-// Gather every rank's reduced counts (and two stats) on rank 0.
+// The machine this rank runs on: where mpirun placed it (one line per rank below).
+std::string host_name() {
+    char name[MPI_MAX_PROCESSOR_NAME];
+    int length = 0;
+    mpi(MPI_Get_processor_name(name, &length), "MPI_Get_processor_name");
+    return std::string(name, static_cast<std::size_t>(length));
+}
+
+// Gather every rank's reduced counts (and two stats and its host) on rank 0.
 Counts gather_on_root(const Counts& reduced, int rank, int size, long docs_mapped) {
     std::string mine = serialize(reduced);
     int length = static_cast<int>(mine.size());
@@ -125,6 +133,11 @@ Counts gather_on_root(const Counts& reduced, int rank, int size, long docs_mappe
     long stats[2] = {docs_mapped, static_cast<long>(reduced.size())};
     std::vector<long> all_stats(2 * static_cast<std::size_t>(size));
     mpi(MPI_Gather(stats, 2, MPI_LONG, all_stats.data(), 2, MPI_LONG, 0, MPI_COMM_WORLD), "MPI_Gather");
+    std::string host = host_name();
+    host.resize(MPI_MAX_PROCESSOR_NAME, '\0');   // fixed-size slots: one plain MPI_Gather
+    std::vector<char> hosts(host.size() * static_cast<std::size_t>(size));
+    mpi(MPI_Gather(host.data(), MPI_MAX_PROCESSOR_NAME, MPI_CHAR, hosts.data(), MPI_MAX_PROCESSOR_NAME,
+                   MPI_CHAR, 0, MPI_COMM_WORLD), "MPI_Gather");
 
     int total = 0;
     if (rank == 0)
@@ -136,7 +149,8 @@ Counts gather_on_root(const Counts& reduced, int rank, int size, long docs_mappe
     Counts result;
     if (rank == 0) {
         for (int r = 0; r < size; ++r)
-            std::cout << "rank " << r << ": mapped " << all_stats[2 * static_cast<std::size_t>(r)]
+            std::cout << "rank " << r << " on " << &hosts[static_cast<std::size_t>(r) * MPI_MAX_PROCESSOR_NAME]
+                      << ": mapped " << all_stats[2 * static_cast<std::size_t>(r)]
                       << " documents, reduced " << all_stats[2 * static_cast<std::size_t>(r) + 1]
                       << " distinct words\n";
         add_serialized(result, all.data(), total);

@@ -32,6 +32,16 @@
 
 namespace {
 
+const pid_t kMainPid = ::getpid();   // the process main() runs in
+
+/// Ends the process after a failure. A forked child (these helpers run there too)
+/// leaves with _exit: std::exit would run the parent's atexit handlers in it.
+[[noreturn]] void exit_after_failure() {
+    std::fflush(stdout);
+    if (::getpid() != kMainPid) ::_exit(1);
+    std::exit(1);
+}
+
 constexpr int kRecords = 2000;
 constexpr int kSensors = 4;
 constexpr int kFeatureWorkers = 3;
@@ -39,7 +49,7 @@ constexpr auto kFeatureCost = std::chrono::microseconds(300);   // the expensive
 
 [[noreturn]] void die(const char* what) {
     std::perror(what);
-    std::exit(1);
+    exit_after_failure();
 }
 long check(long rc, const char* what) {
     if (rc == -1) die(what);
@@ -103,6 +113,10 @@ struct StageMetrics {
     std::atomic<long> busy_us{0}, wait_in_us{0}, wait_out_us{0};
 };
 struct Metrics { StageMetrics stage[kStages]; };
+// Metrics live in MAP_SHARED memory. A lock-free atomic is plain memory plus atomic
+// instructions, so it works across processes; one that is not would hide a lock that
+// is private to each process. Make the compiler prove it.
+static_assert(std::atomic<long>::is_always_lock_free);
 
 using Clock = std::chrono::steady_clock;
 long us_since(Clock::time_point t) {

@@ -33,6 +33,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
+const pid_t kMainPid = ::getpid();   // the process main() runs in
+
+/// Ends the process after a failure. A forked child (these helpers run there too)
+/// leaves with _exit: std::exit would run the parent's atexit handlers in it.
+[[noreturn]] void exit_after_failure() {
+    std::fflush(stdout);
+    if (::getpid() != kMainPid) ::_exit(1);
+    std::exit(1);
+}
+
 constexpr int kWorkers = 3;
 constexpr int kFiles = 120;
 constexpr int kLinesPerFile = 200;
@@ -41,7 +51,7 @@ const char* const kPattern = R"(ERROR code=5\d\d)";        // server errors only
 
 [[noreturn]] void die(const char* what) {
     std::perror(what);
-    std::exit(1);
+    exit_after_failure();
 }
 long check(long rc, const char* what) {
     if (rc == -1) die(what);
@@ -220,7 +230,9 @@ Outcome search(const fs::path& dir, bool print_matches, int interrupt_after,
             o.cancelled = true;
             tasks.write.close();
         }
-        if (fds[2].revents & POLLOUT) {   // the queue has room: hand out one more file
+        // The queue has room: hand out one more file. Not if the SIGINT branch just
+        // closed the queue: poll() reported both at once, and the fd is now -1.
+        if ((fds[2].revents & POLLOUT) && tasks.write.get() != -1) {
             send(tasks.write.get(), next_file);
             if (++next_file == kFiles) tasks.write.close();
         }

@@ -31,13 +31,23 @@
 
 namespace {
 
+const pid_t kMainPid = ::getpid();   // the process main() runs in
+
+/// Ends the process after a failure. A forked child (these helpers run there too)
+/// leaves with _exit: std::exit would run the parent's atexit handlers in it.
+[[noreturn]] void exit_after_failure() {
+    std::fflush(stdout);
+    if (::getpid() != kMainPid) ::_exit(1);
+    std::exit(1);
+}
+
 constexpr int kWorkers = 3;
 constexpr int kTasks = 20;
 constexpr int kMaxAttempts = 2;
 
 [[noreturn]] void die(const char* what) {
     std::perror(what);
-    std::exit(1);
+    exit_after_failure();
 }
 long check(long rc, const char* what) {
     if (rc == -1) die(what);
