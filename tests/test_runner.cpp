@@ -118,6 +118,20 @@ TEST_CASE("a program that runs too long is killed with its whole tree") {
     CHECK(seen == 2);
 }
 
+TEST_CASE("--skip-exit: a program that cannot run here is reported SKIPPED, not passed") {
+    const fs::path spec = fs::temp_directory_path() / ("runner-skip-" + std::to_string(getpid()));
+    std::ofstream(spec) << "= the real output\n";
+    auto skipped = run_runner("skip", {"--expect", spec.string(), "--skip-exit", "77"});
+    CHECK(skipped.status == 0);
+    CHECK(skipped.stderr_text.find("SKIPPED") == 0);
+    CHECK(skipped.stderr_text.find("no network namespaces here") != std::string::npos);
+    CHECK(skipped.report.find("\"skipped\": true") != std::string::npos);
+    // The same exit without --skip-exit, or another exit with it, is judged as usual.
+    CHECK(run_runner("skip", {"--expect", spec.string()}).status == 1);
+    CHECK(run_runner("ok", {"--expect", spec.string(), "--skip-exit", "77"}).status == 1);
+    fs::remove(spec);
+}
+
 TEST_CASE("the .expect patterns decide, with a readable explanation") {
     const fs::path spec = fs::temp_directory_path() / ("runner-spec-" + std::to_string(getpid()));
     SECTION("a matching spec passes") {

@@ -2,7 +2,7 @@
 """Run one example program, capture its output, audit what it leaves behind.
 
     runner.py [--expect FILE] [--out PREFIX] [--timeout S] [--name NAME]
-              [--compiler TEXT] -- COMMAND [ARG...]
+              [--compiler TEXT] [--skip-exit N] -- COMMAND [ARG...]
 
 Writes PREFIX.txt (stdout and stderr interleaved in the order written, through one
 pipe) and PREFIX.json (exit status or signal, wall time, platform facts, audit and
@@ -198,6 +198,8 @@ def main():
     ap.add_argument("--compiler", default="", help="compiler and version, for the report")
     ap.add_argument("--log", help="append a one-line JSON result to this file")
     ap.add_argument("--config", default="", help="build configuration, for --log")
+    ap.add_argument("--skip-exit", type=int, help="this exit status means the program could "
+                    "not run here (it says why): report SKIPPED, not a failure")
     ap.add_argument("command", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -244,7 +246,8 @@ def main():
 
     signo = -status if status < 0 else None
     exit_code = status if status >= 0 else None
-    match_error = expect.check(spec, output, exit_code, signo) if spec else None
+    skipped = args.skip_exit is not None and exit_code == args.skip_exit and not problems
+    match_error = expect.check(spec, output, exit_code, signo) if spec and not skipped else None
     if match_error:
         problems.append(match_error)
 
@@ -255,6 +258,7 @@ def main():
         "signal": signal.Signals(signo).name if signo else None,
         "wall_seconds": round(elapsed, 3),
         "timed_out": timed_out,
+        "skipped": skipped,
         "audit": {"isolated": isolated, "leftover_processes": leftovers,
                   "problems": problems, "notes": notes},
         "platform": platform_facts(args.compiler),
@@ -277,6 +281,10 @@ def main():
         sys.stdout.write(output)
     ended = f"signal {report['signal']}" if signo else f"exit {exit_code}"
     label = args.name or " ".join(command)
+    if skipped:   # CTest's SKIP_REGULAR_EXPRESSION matches this line
+        reason = output.strip().splitlines()[-1:] or ["no reason given"]
+        print(f"SKIPPED {label} ({ended}): {reason[0]}", file=sys.stderr)
+        return 0
     if problems:
         print(f"FAIL {label} ({ended}, {elapsed:.2f} s)", file=sys.stderr)
         for p in problems:
