@@ -311,7 +311,7 @@ class BuildDirective(ExampleDirective):
 
 
 def source_pages(app):
-    """One page per example with its whole source (linked from its listing)."""
+    """A page with the whole source of each program that another run (RUN_OF) shows."""
     env = app.builder.env
     for example_id, path in sorted(getattr(env, "cpp_example_sources", {}).items()):
         with open(path, encoding="utf-8") as f:
