@@ -44,6 +44,7 @@ public:
     }
 
     void join() {  // Py: join(); blocks until the child has ended, then reaps it
+        if (pid_ <= 0 || exitcode_) throw std::logic_error(name_ + ": nothing to join");
         int status = 0;
         check(::waitpid(pid_, &status, 0), "waitpid");
         exitcode_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
