@@ -234,6 +234,7 @@ function(tutorial_example name)
       WORKING_DIRECTORY "${CMAKE_BINARY_DIR}/bin/${chapter}")
     set_tests_properties(fault.${id} PROPERTIES LABELS "${chapter};fault" TIMEOUT 900
                          SKIP_RETURN_CODE 77)
+    add_dependencies(chapter-${chapter} fault_shim)   # tests/fault/; CI's chapter jobs
   endif()
 
   if(ex_DOXYGEN)
