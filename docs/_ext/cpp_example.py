@@ -627,12 +627,14 @@ DOCS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def tooling_changed(app, env, added, changed, removed):
-    """Every page again when this extension, a template or a static file changed: Sphinx
-    itself notices only changed pages and config values, and would otherwise skip the
-    whole build (static files included) after an edit to, say, tutorial.css."""
-    newest = max(os.path.getmtime(os.path.join(folder, name))
-                 for sub in ("_ext", "_static", "_templates")
-                 for folder, _, names in os.walk(os.path.join(DOCS, sub)) for name in names)
+    """Every page again when this extension (or tools/listings.py), a template or a
+    static file changed: Sphinx itself notices only changed pages and config values, and
+    would otherwise skip the whole build (static files included) after an edit to, say,
+    tutorial.css."""
+    newest = max([os.path.getmtime(os.path.join(folder, name))
+                  for sub in ("_ext", "_static", "_templates")
+                  for folder, _, names in os.walk(os.path.join(DOCS, sub)) for name in names]
+                 + [os.path.getmtime(listings.__file__)])
     last = getattr(env, "cpp_example_tooling_mtime", 0)
     env.cpp_example_tooling_mtime = newest
     return sorted(env.found_docs) if newest > last else []
