@@ -100,8 +100,8 @@ int main(int argc, char* argv[]) {
         int status = 0;
         check(::waitpid(std::exchange(c.pid, -1), &status, 0), "waitpid");
         const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        std::cout << "parent: the child exited with " << WEXITSTATUS(status) << (ok ? " ✓" : " ✗")
-                  << '\n';
+        std::cout << "parent: the child exited with " << WEXITSTATUS(status)
+                  << (ok ? " ✓" : " ✗") << '\n';
         return (waited && ok) ? 0 : 1;
     } catch (const std::exception& e) {
         std::cerr << "atfork_fixed: " << e.what() << '\n';

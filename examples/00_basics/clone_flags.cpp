@@ -49,13 +49,14 @@ int after_child(int flags, int& now) {
     g_value = 0;
     std::cout.flush();  // without CLONE_VM the child gets a copy of our buffer
     // The stack grows down: pass its top. SIGCHLD: tell us when it exits, as fork does.
-    Child child(check(::clone(set_value, stack.get() + kStackSize, flags | SIGCHLD, nullptr),
-                      "clone"));
+    Child child(check(
+        ::clone(set_value, stack.get() + kStackSize, flags | SIGCHLD, nullptr), "clone"));
     now = g_value;  // with CLONE_VFORK the child has already run
     int status = 0;
     check(::waitpid(child.pid, &status, 0), "waitpid");
     child.pid = -1;  // reaped
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error("child failed");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        throw std::runtime_error("the child failed");
     return g_value;
 }
 
@@ -76,7 +77,8 @@ int main(int argc, char* argv[]) {
                   << (shared == 99 ? " ✓ the memory is shared" : " ✗") << '\n';
         after_child(CLONE_VM | CLONE_VFORK, now);
         std::cout << "clone(CLONE_VM | CLONE_VFORK) = vfork: parent reads " << now
-                  << " as clone returns" << (now == 99 ? " ✓ it was paused" : " ✗") << '\n';
+                  << " as clone returns" << (now == 99 ? " ✓ it was paused" : " ✗")
+                  << '\n';
         return (copied == 0 && shared == 99 && now == 99) ? 0 : 1;
     } catch (const std::exception& e) {
         std::cerr << "clone_flags: " << e.what() << '\n';

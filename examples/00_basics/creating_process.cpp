@@ -109,7 +109,8 @@ bool run_and_check(Process& p, int expected) {
     p.join();
     const int code = p.exitcode().value_or(-999);
     std::cout << p.name() << ": exitcode " << code
-              << (code == expected ? " ✓" : " ✗ expected " + std::to_string(expected)) << '\n';
+              << (code == expected ? " ✓" : " ✗ expected " + std::to_string(expected))
+              << '\n';
     return code == expected;
 }
 // ANCHOR_END: uses
@@ -130,7 +131,8 @@ int main(int argc, char* argv[]) {
             return 3;            // a small number: the child's exit code
         }, "lambda");
         Countdown subclass(3);
-        Process thrower([]() -> int { throw std::runtime_error("bad input"); }, "thrower");
+        Process thrower([]() -> int { throw std::runtime_error("bad input"); },
+                        "thrower");
 
         bool ok = run_and_check(function, 0);
         ok = run_and_check(lambda, 3) && ok;

@@ -73,8 +73,10 @@ int main(int argc, char* argv[]) {
                   << WEXITSTATUS(status) << (ran ? " ✓ exec worked" : " ✗") << '\n';
 
         const int err = run_program("no-such-program-for-this-tutorial", status);
-        const bool told = err == ENOENT && WIFEXITED(status) && WEXITSTATUS(status) == 127;
-        std::cout << "exec(\"no-such-program...\"): the pipe carried errno " << err << " ("
+        const bool told =
+            err == ENOENT && WIFEXITED(status) && WEXITSTATUS(status) == 127;
+        std::cout << "exec(\"no-such-program...\"): the pipe carried errno " << err
+                  << " ("
                   << std::strerror(err) << "), exit status " << WEXITSTATUS(status)
                   << (told ? " ✓ the parent knows why" : " ✗") << '\n';
         return (ran && told) ? 0 : 1;

@@ -32,7 +32,7 @@ struct Child {
 int status_of(int (*body)()) {
     std::cout.flush();  // else the child inherits our buffer and prints it again
     Child child(check(::fork(), "fork"));
-    if (child.pid == 0) {  // the child ends here, whatever happens: never in main's code
+    if (child.pid == 0) {  // the child: whatever happens, it ends here
         int code = 1;
         try { code = body(); } catch (...) {}
         _exit(code);
@@ -51,7 +51,8 @@ int exitcode(int status) {
 }
 
 std::string describe(int status) {
-    if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
+    if (WIFEXITED(status))
+        return "exited with code " + std::to_string(WEXITSTATUS(status));
     return "killed by signal " + std::to_string(WTERMSIG(status)) + " (SIG" +
            sigabbrev_np(WTERMSIG(status)) + ")";
 }

@@ -50,7 +50,7 @@ int main(int argc, char* argv[]) {
         std::cout << "main  : pid=" << main_pid << ", g_value = " << g_value << '\n';
         std::cout.flush();  // else the child inherits our buffer and prints it again
         Child child(check(::fork(), "fork"));  // returns twice: 0 in the child
-        if (child.pid == 0) {  // the child ends here, whatever happens: never in main's code
+        if (child.pid == 0) {  // the child: whatever happens, it ends here
             int code = 1;
             try { code = child_body(main_pid); } catch (...) {}
             std::cout.flush();

@@ -76,8 +76,8 @@ int main(int argc, char* argv[]) {
                   << printed.substr(0, printed.find('\n')) << (same ? " ✓" : " ✗")
                   << " exec kept the pid\n";
         const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        std::cout << "sh exited with status " << WEXITSTATUS(status) << (clean ? " ✓" : " ✗")
-                  << '\n';
+        std::cout << "sh exited with status " << WEXITSTATUS(status)
+                  << (clean ? " ✓" : " ✗") << '\n';
         return (same && clean) ? 0 : 1;
     } catch (const std::exception& e) {
         std::cerr << "fork_exec: " << e.what() << '\n';

@@ -69,7 +69,8 @@ void child_say(const char* text) {
 }
 // pidfd + poll (see timed_join): true if the child ended within `ms`.
 bool ended_within(pid_t pid, int ms) {
-    const int fd = check(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)), "pidfd_open");
+    const int fd =
+        check(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)), "pidfd_open");
     pollfd p{fd, POLLIN, 0};
     const int n = ::poll(&p, 1, ms);
     const int saved = errno;

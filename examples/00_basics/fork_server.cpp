@@ -61,7 +61,8 @@ void send_msg(int fd, const void* msg, std::size_t size) {
 }
 bool recv_msg(int fd, void* msg, std::size_t size) {  // false: the other side closed
     const ssize_t n = check(static_cast<int>(::recv(fd, msg, size, 0)), "recv");
-    if (n != 0 && static_cast<std::size_t>(n) != size) throw std::runtime_error("short message");
+    if (n != 0 && static_cast<std::size_t>(n) != size)
+        throw std::runtime_error("short message");
     return n != 0;
 }
 
@@ -122,7 +123,8 @@ public:
         const Request req{n};
         send_msg(fd_, &req, sizeof req);
         Reply r{};  // if the server died, its socket end is closed: EOF, not a hang
-        if (!recv_msg(fd_, &r, sizeof r)) throw std::runtime_error("the fork server went away");
+        if (!recv_msg(fd_, &r, sizeof r))
+            throw std::runtime_error("the fork server went away");
         return r;
     }
     bool stop() {  // hang up: the server sees EOF, reaps its workers, exits 0

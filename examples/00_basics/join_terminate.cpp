@@ -131,7 +131,8 @@ int stop(Child& child, const char* name, int grace_ms) {
     std::cout << "terminate() the " << name << ": kill(pid, SIGTERM)" << std::endl;
     check(::kill(child.pid(), SIGTERM), "kill");
     if (!join(child.pid(), grace_ms)) {
-        std::cout << "  join(" << grace_ms << " ms) -> still alive; kill(): kill(pid, SIGKILL)\n";
+        std::cout << "  join(" << grace_ms
+                  << " ms) -> still alive; kill(): kill(pid, SIGKILL)\n";
         check(::kill(child.pid(), SIGKILL), "kill");  // cannot be caught: it ends
     }
     const int status = child.wait();
@@ -151,13 +152,14 @@ int main(int argc, char* argv[]) {
         // 10 s is only a bound: a worker that handles SIGTERM ends in milliseconds.
         Child graceful(graceful_worker);
         const int a = stop(graceful, "graceful worker", 10'000);
-        std::cout << "  exitcode " << a << (a == 0 ? " ✓ it handled SIGTERM" : " ✗") << '\n';
+        std::cout << "  exitcode " << a << (a == 0 ? " ✓ it handled SIGTERM" : " ✗")
+                  << '\n';
 
         // It ignores SIGTERM, so it cannot end within the 200 ms: that is logic.
         Child stubborn(stubborn_worker);
         const int b = stop(stubborn, "stubborn worker", 200);
-        std::cout << "  exitcode " << b << (b == -SIGKILL ? " ✓ SIGKILL cannot be caught" : " ✗")
-                  << '\n';
+        std::cout << "  exitcode " << b
+                  << (b == -SIGKILL ? " ✓ SIGKILL cannot be caught" : " ✗") << '\n';
         return (a == 0 && b == -SIGKILL) ? 0 : 1;
         // ANCHOR_END: main
     } catch (const std::exception& e) {

@@ -61,7 +61,8 @@ int main(int argc, char* argv[]) {
             _exit(::read(go_read.fd, &c, 1) == 1 ? 0 : 1);
         }
         // glibc 2.36's <sys/pidfd.h> lacks extern "C": call the system call itself.
-        Fd pidfd(check(static_cast<int>(::syscall(SYS_pidfd_open, child.pid, 0)), "pidfd_open"));
+        Fd pidfd(check(static_cast<int>(::syscall(SYS_pidfd_open, child.pid, 0)),
+                       "pidfd_open"));
 
         const bool early = join(pidfd, 50);  // cannot end yet: it waits for "go"
         const bool alive = !join(pidfd, 0);  // is_alive()

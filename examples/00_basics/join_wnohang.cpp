@@ -47,7 +47,7 @@ bool join(pid_t pid, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (is_alive(pid)) {
         if (std::chrono::steady_clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the price: a 5 ms lag
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the price: lag
     }
     return true;
 }

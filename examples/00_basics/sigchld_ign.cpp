@@ -52,11 +52,13 @@ int main(int argc, char* argv[]) {
         int status = 0;
         const int rc = ::waitpid(pid, &status, 0);
         const bool reaped = rc == -1 && errno == ECHILD;
-        const bool gone = ::kill(pid, 0) == -1 && errno == ESRCH;  // signal 0: "do you exist?"
+        // Signal 0 sends nothing; it only asks "does this process exist?"
+        const bool gone = ::kill(pid, 0) == -1 && errno == ESRCH;
         std::cout << "with SIGCHLD ignored: waitpid -> "
                   << (reaped ? "ECHILD, the exit status is lost" : "a status")
                   << (reaped ? " ✓" : " ✗") << '\n'
-                  << "no zombie: the pid is " << (gone ? "gone ✓" : "still there ✗") << '\n';
+                  << "no zombie: the pid is " << (gone ? "gone ✓" : "still there ✗")
+                  << '\n';
         return (reaped && gone) ? 0 : 1;
     } catch (const std::exception& e) {
         std::cerr << "sigchld_ign: " << e.what() << '\n';

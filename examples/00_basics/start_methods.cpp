@@ -54,7 +54,7 @@ int worker(const char* how, long n, int expected_config) {
 pid_t start_with_fork(long n) {
     std::cout.flush();  // else the child inherits our buffer and prints it again
     const pid_t pid = check(::fork(), "fork");
-    if (pid == 0) {  // the child ends here, whatever happens: never in main's code
+    if (pid == 0) {  // the child: whatever happens, it ends here
         int code = 1;
         try { code = worker("fork ", n, 42); } catch (...) {}  // the copy holds 42
         _exit(code);

@@ -39,7 +39,8 @@ int main(int argc, char* argv[]) {
         t.join();  // join() also makes the thread's writes visible to main
 
         const bool same_process = thread_pid == main_pid && thread_tid != main_pid;
-        std::cout << "thread: same pid, its own tid " << (same_process ? "✓" : "✗") << '\n';
+        std::cout << "thread: same pid, its own tid " << (same_process ? "✓" : "✗")
+                  << '\n';
         std::cout << "after the thread set g_value = 1, main sees g_value = " << g_value
                   << (g_value == 1 ? " ✓" : " ✗") << '\n';
         return (first_thread && same_process && g_value == 1) ? 0 : 1;

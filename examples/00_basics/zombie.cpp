@@ -36,7 +36,8 @@ char proc_state(pid_t pid) {
     std::string line;
     if (!std::getline(stat, line)) return '?';
     const auto paren = line.rfind(')');  // field 2, the name, may contain spaces
-    return (paren != std::string::npos && paren + 2 < line.size()) ? line[paren + 2] : '?';
+    const bool found = paren != std::string::npos && paren + 2 < line.size();
+    return found ? line[paren + 2] : '?';
 }
 
 }  // namespace
@@ -60,12 +61,14 @@ int main(int argc, char* argv[]) {
                   << (before == 'Z' ? " ✓ a zombie" : " ✗") << '\n';
 
         int status = 0;
-        check(::waitpid(child.pid, &status, 0), "waitpid");  // reap: collect, free the entry
+        // Reap: collect the status, and the kernel frees the entry.
+        check(::waitpid(child.pid, &status, 0), "waitpid");
         const char after = proc_state(child.pid);
         child.pid = -1;  // reaped: the PID may now be reused, never signal it again
         const bool gone = after == '?' && WIFEXITED(status) && WEXITSTATUS(status) == 7;
         std::cout << "after waitpid: exit status " << WEXITSTATUS(status)
-                  << " collected, /proc/<pid> " << (after == '?' ? "is gone" : "still exists")
+                  << " collected, /proc/<pid> "
+                  << (after == '?' ? "is gone" : "still exists")
                   << (gone ? " ✓" : " ✗") << '\n';
         return (before == 'Z' && gone) ? 0 : 1;
     } catch (const std::exception& e) {
