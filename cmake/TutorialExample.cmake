@@ -8,8 +8,10 @@
 # NAME.cpp and NAME.expect live in the calling chapter folder (examples/<chapter>/).
 # From this one call derive: the executable, the command a reader types to build it
 # (written to the manifest that the Sphinx directive reads), the run that captures its
-# output, its CTest tests (run + audit, standalone build, bad arguments), its chapter
-# target, and its Doxygen input.
+# output, its CTest tests (run + audit, standalone build, bad arguments, and injected
+# faults if its chapter is in TUTORIAL_FAULT_CHAPTERS), its chapter target, its
+# Doxygen input, and the marker-free copy of its source that readers see and download
+# (build/listings/; tools/listings.py: named regions, "// ANCHOR: name").
 #
 #   LIBS     link flags as a reader types them (-lrt, -ltbb); used verbatim here too
 #   FLAGS    compile-and-link flags (-fopenmp)
@@ -33,6 +35,8 @@ set_property(GLOBAL APPEND PROPERTY JOB_POOLS tutorial_benchmark=1)
 
 set(TUTORIAL_CXX_STD_FLAGS -std=c++20 -O2 -Wall -Wextra -Wpedantic -pthread)
 set(TUTORIAL_RUNNER ${PROJECT_SOURCE_DIR}/tools/runner.py)
+set(TUTORIAL_LISTINGS ${PROJECT_SOURCE_DIR}/tools/listings.py)
+set(TUTORIAL_FAULT_DRIVER ${PROJECT_SOURCE_DIR}/tests/fault/fault.py)
 set(TUTORIAL_BAD_ARGS_EXPECT ${PROJECT_SOURCE_DIR}/tools/bad-arguments.expect)
 
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
@@ -131,16 +135,31 @@ function(tutorial_example name)
   string(JOIN " " run_command ${launcher} ./${program} ${ex_ARGS})
   string(REPLACE "${PROJECT_SOURCE_DIR}/" "" run_command "${run_command}")   # as the reader types it
 
+  # What readers see and download: the source without its region markers
+  # (tools/listings.py; a bad marker fails the build, naming file and line).
+  set(listing "${CMAKE_BINARY_DIR}/listings/${chapter}/${program}.cpp")
+  if(NOT TARGET chapter-${chapter})
+    add_custom_target(chapter-${chapter} ALL)
+    set_property(GLOBAL APPEND PROPERTY TUTORIAL_CHAPTERS ${chapter})
+  endif()
+  if(NOT ex_RUN_OF)
+    add_custom_command(OUTPUT "${listing}"
+      COMMAND ${TUTORIAL_PYTHON} ${TUTORIAL_LISTINGS} "${src}" "${listing}"
+      DEPENDS "${src}" ${TUTORIAL_LISTINGS}
+      COMMENT "Listing ${id}.cpp"
+      VERBATIM)
+    add_custom_target(listing.${chapter}.${name} DEPENDS "${listing}")
+    add_dependencies(${target} listing.${chapter}.${name})
+    add_dependencies(chapter-${chapter} listing.${chapter}.${name})
+    set_property(GLOBAL APPEND PROPERTY TUTORIAL_LISTING_TARGETS_${chapter} listing.${chapter}.${name})
+  endif()
+
   # Capture: re-run only when the binary, its arguments or its expectations change.
   set(out "${CMAKE_BINARY_DIR}/outputs/${chapter}/${name}")
   set(run ${TUTORIAL_PYTHON} ${TUTORIAL_RUNNER} --name ${id} --timeout ${ex_TIMEOUT}
           --compiler "${TUTORIAL_COMPILER}")
   if(ex_LAUNCHER)
     list(APPEND run --skip-exit 77)
-  endif()
-  if(NOT TARGET chapter-${chapter})
-    add_custom_target(chapter-${chapter} ALL)
-    set_property(GLOBAL APPEND PROPERTY TUTORIAL_CHAPTERS ${chapter})
   endif()
   if(TUTORIAL_RUN_EXAMPLES)   # OFF: outputs come from elsewhere (CI's chapter jobs)
     set(pool "")
@@ -182,6 +201,7 @@ function(tutorial_example name)
   # The manifest entry that the Sphinx directive reads.
   set(entry "")
   foreach(pair IN ITEMS "id;${id}" "chapter;${chapter}" "name;${name}" "source;${src}"
+                        "listing;${listing}"
                         "output;${out}" "build_command;${build_command}"
                         "run_command;${run_command}")
     list(GET pair 0 key)
@@ -215,8 +235,23 @@ function(tutorial_example name)
   set_tests_properties(bad-arguments.${id} PROPERTIES LABELS "${chapter};args" TIMEOUT 300)
   if(NOT TUTORIAL_SANITIZE)   # the standalone command has no sanitizer flags
     add_test(NAME standalone.${id}
-      COMMAND ${TUTORIAL_PYTHON} ${PROJECT_SOURCE_DIR}/tools/standalone.py "${src}" "${build_command}")
+      COMMAND ${TUTORIAL_PYTHON} ${PROJECT_SOURCE_DIR}/tools/standalone.py "${listing}" "${build_command}")
     set_tests_properties(standalone.${id} PROPERTIES LABELS "${chapter};standalone")
+  endif()
+
+  # Each IPC call it makes, failing once (tests/fault/fault.py; label fault).
+  if(chapter IN_LIST TUTORIAL_FAULT_CHAPTERS AND NOT TUTORIAL_SANITIZE)
+    set(launcher_options "")
+    foreach(word IN LISTS launcher)
+      list(APPEND launcher_options --launcher ${word})
+    endforeach()
+    add_test(NAME fault.${id}
+      COMMAND ${TUTORIAL_PYTHON} ${TUTORIAL_FAULT_DRIVER} --shim $<TARGET_FILE:fault_shim>
+              --timeout ${ex_TIMEOUT} ${launcher_options} -- $<TARGET_FILE:${target}> ${ex_ARGS}
+      WORKING_DIRECTORY "${CMAKE_BINARY_DIR}/bin/${chapter}")
+    set_tests_properties(fault.${id} PROPERTIES LABELS "${chapter};fault" TIMEOUT 900
+                         SKIP_RETURN_CODE 77)
+    add_dependencies(chapter-${chapter} fault_shim)   # tests/fault/; CI's chapter jobs
   endif()
 
   if(ex_DOXYGEN)
@@ -237,7 +272,7 @@ function(tutorial_example name)
   list(JOIN link " " link)
   string(APPEND cmake_lines "target_link_libraries(${name} PRIVATE ${link})\n")
   set_property(GLOBAL APPEND_STRING PROPERTY TUTORIAL_ARCHIVE_CMAKE_${chapter} "${cmake_lines}")
-  set_property(GLOBAL APPEND PROPERTY TUTORIAL_ARCHIVE_SOURCES_${chapter} "${src}")
+  set_property(GLOBAL APPEND PROPERTY TUTORIAL_ARCHIVE_SOURCES_${chapter} "${listing}")
 
 endfunction()
 
@@ -306,6 +341,8 @@ function(_tutorial_chapter_archive chapter)
     COMMENT "Archive ${chapter}.tar.gz"
     VERBATIM)
   add_custom_target(archive-${chapter} DEPENDS "${archive}")
+  get_property(listings GLOBAL PROPERTY TUTORIAL_LISTING_TARGETS_${chapter})
+  add_dependencies(archive-${chapter} ${listings})
   add_dependencies(chapter-${chapter} archive-${chapter})
   set_property(GLOBAL APPEND PROPERTY TUTORIAL_ARCHIVE_TARGETS archive-${chapter})
   add_test(NAME archive.${chapter}

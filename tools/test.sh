@@ -4,7 +4,8 @@
 #      its output checked and its leftovers audited; bad arguments rejected.
 #   2. GCC build: the same, every checked run repeated $REPEAT times (default 20)
 #      to catch flakes, each BENCHMARK example $BENCHMARK_REPEAT times (default 5: they
-#      run alone and take seconds); standalone builds with the page's command; Catch2.
+#      run alone and take seconds); standalone builds with the page's command; Catch2;
+#      fault injection (label fault: each IPC call an example makes, failing once).
 #   3. The site in both languages (strict), showing how each example was verified,
 #      then the site tests: translations, links, browser, accessibility, HTML.
 set -euo pipefail
@@ -35,6 +36,8 @@ ctest --preset default -L run -LE benchmark --repeat "until-fail:$repeat"
 ctest --preset default -L benchmark --repeat "until-fail:$bench_repeat"
 stage "gcc: bad arguments, standalone builds, Catch2"
 ctest --preset default -L "args|standalone|unit"
+stage "gcc: fault injection (each IPC call failing once; tests/fault/)"
+ctest --preset default -L fault
 
 stage "site: both languages, with the verification summary"
 tools/verification.py build/verification.json build build-clang build-asan build-tsan

@@ -3,23 +3,34 @@
 ``.. cpp-example:: <chapter>/<name>`` renders an example declared with
 tutorial_example(): its source with line numbers, a download link, the exact build
 and run commands, and the output captured by this build with its exit status, run
-time and platform. ``.. cpp-example-plot::`` draws a CSV table that an example
-printed. Both read the manifest CMake writes (``$TUTORIAL_BUILD_DIR/examples.json``);
-an unknown name or a missing output is a build error, and every declared example must
-be shown by exactly one page.
+time and platform. When the source has named regions (``// ANCHOR: name`` ...
+``// ANCHOR_END: name``, tools/listings.py) the whole listing is folded, and
+``.. cpp-example:: <chapter>/<name>`` with ``:region: name`` shows one region, with
+its line numbers in the whole file, as often as the prose needs. Marker lines are
+never shown. ``.. cpp-example-build::`` shows an example's build command with a link
+to its source (for pages that are not the example's own). ``.. cpp-example-plot::``
+draws a CSV table that an example printed. All read the manifest CMake writes
+(``$TUTORIAL_BUILD_DIR/examples.json``); an unknown name or region or a missing output
+is a build error, and every declared example must be shown in full by exactly one
+page.
 """
 import csv
 import html
 import json
 import os
 import re
+import sys
 
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx import addnodes
 from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
+from sphinx.util import parselinenos
 from sphinx.util.docutils import SphinxDirective
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import listings  # noqa: E402  (tools/listings.py: region markers)
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +44,8 @@ LABELS = {
            "nav_drawer": "Site navigation", "toc_drawer": "On this page",
            "page_tools": "Page tools",
            "full_source": "full source, {lines} lines",
-           "region": "Shown: lines {first}–{last}, from main() to the end; what is "
-           "above main() is in the full source.",
+           "whole_program": "The whole program ({lines} lines)",
+           "lines": "lines {first}–{last}",
            "runs": "runs", "not_verified": "Verification: not run in this build "
            "(tools/test.sh runs it)", "threads_only": "TSan: only for examples that "
            "use threads (it cannot see races between processes)",
@@ -52,7 +63,8 @@ LABELS = {
               "nav_drawer": "网站导航", "toc_drawer": "本页内容",
               "page_tools": "页面工具",
               "full_source": "完整源代码，共 {lines} 行",
-              "region": "此处显示第 {first}–{last} 行，从 main() 到文件末尾；main() 之前的部分见完整源代码。",
+              "whole_program": "完整程序（共 {lines} 行）",
+              "lines": "第 {first}–{last} 行",
               "runs": "次运行", "not_verified": "验证：本次构建未运行（由 tools/test.sh 运行）",
               "threads_only": "TSan：仅用于使用线程的示例（它看不到进程之间的竞争）",
               "audit": "未遗留任何进程或 IPC 对象",
@@ -84,15 +96,30 @@ def manifest():
 
 
 class example_block(nodes.General, nodes.Element):
-    """Wrapper whose HTML carries translate="no": browser translators skip it."""
+    """Wrapper whose HTML carries translate="no": browser translators skip it, and
+    data-example="<chapter>/<name>": tools/visibility.py finds what a page shows."""
 
 
 def visit_example_block(self, node):
-    self.body.append(self.starttag(node, "div", CLASS="cpp-example", translate="no"))
+    self.body.append(self.starttag(node, "div", CLASS="cpp-example", translate="no",
+                                   **{"data-example": node["example"]}))
 
 
 def depart_example_block(self, node):
     self.body.append("</div>\n")
+
+
+class folded(nodes.General, nodes.Element):
+    """The whole listing of an example shown by regions: closed until opened."""
+
+
+def visit_folded(self, node):
+    summary = html.escape(node["summary"])
+    self.body.append(f'<details class="cpp-example-full"><summary>{summary}</summary>\n')
+
+
+def depart_folded(self, node):
+    self.body.append("</details>\n")
 
 
 class solution(nodes.General, nodes.Element):
@@ -125,7 +152,8 @@ def labels(env):
 class ExampleDirective(SphinxDirective):
     required_arguments = 1
     has_content = False
-    option_spec = {"emphasize-lines": directives.unchanged}
+    option_spec = {"emphasize-lines": directives.unchanged,
+                   "region": directives.unchanged_required}
 
     def lookup(self):
         example_id = self.arguments[0]
@@ -150,54 +178,52 @@ class ExampleDirective(SphinxDirective):
         self.env.note_dependency(path)
         return text
 
+    def source(self, entry):
+        """The source without its marker lines, and its regions (tools/listings.py)."""
+        try:
+            text, regions = listings.parse(entry["source"])
+        except OSError as e:
+            raise self.error(f"{self.arguments[0]}: cannot read {entry['source']}: {e.strerror}")
+        except listings.MarkerError as e:
+            raise self.error(str(e))
+        self.env.note_dependency(entry["source"])
+        return text, regions
+
     def run(self):
         example_id, entry = self.lookup()
+        if "region" in self.options:
+            return self.region(example_id, entry)
         uses = self.env.__dict__.setdefault("cpp_example_uses", {})
         uses.setdefault(example_id, []).append(self.env.docname)
         if entry is None:
             return []
         lab = labels(self.env)
-        source = self.read(entry["source"], "source")
         output = self.read(entry["output"] + ".txt", "captured output")
         result = json.loads(self.read(entry["output"] + ".json", "run report"))
-        filename = os.path.basename(entry["source"])
 
-        block = example_block(ids=[nodes.make_id("example-" + example_id)])
-        # Title line: file name and download link.
-        title = nodes.paragraph(classes=["cpp-example-title"])
-        title += nodes.strong(text=f"{lab['source']}: ")
-        title += nodes.literal(text=filename)
-        title += nodes.Text(" (")
-        title += addnodes.download_reference(
-            "", lab["download"], reftarget=os.path.relpath(entry["source"], os.path.dirname(
-                self.env.doc2path(self.env.docname))), refdoc=self.env.docname,
-            refexplicit=True)
-        # Long listings: the page shows main() — the story — and the whole file is
-        # one click away on its own page (keeps chapter pages light). Another run of a
-        # program (RUN_OF) links to that program's page and shows no listing.
-        first, shown = listing_region(source)
-        program_id = entry.get("run_of", example_id)
-        source_page = "source/" + program_id
-        self.env.__dict__.setdefault("cpp_example_sources", {})[program_id] = entry["source"]
-        title += nodes.Text(", ")
-        full = nodes.reference("", "", internal=True, refuri=os.path.relpath(
-            source_page, os.path.dirname(self.env.docname) or ".") + ".html")
-        full += nodes.Text(lab["full_source"].format(lines=source.count("\n")))
-        title += full
-        title += nodes.Text(")")
+        block = example_block(ids=[nodes.make_id("example-" + example_id)], example=example_id)
+        title = self.title(entry, lab)
         block += title
+        source, regions = self.source(entry)
         if "run_of" in entry:
-            block += nodes.paragraph("", lab["run_of"].format(name=filename),
-                                     classes=["cpp-example-region"])
+            # Another run of a program: a link to the program's whole source, no listing.
+            program_id = entry["run_of"]
+            self.env.__dict__.setdefault("cpp_example_sources", {})[program_id] = entry["listing"]
+            title.insert(len(title) - 1, nodes.Text(", "))
+            full = nodes.reference("", "", internal=True, refuri=os.path.relpath(
+                "source/" + program_id, os.path.dirname(self.env.docname) or ".") + ".html")
+            full += nodes.Text(lab["full_source"].format(lines=len(source.splitlines())))
+            title.insert(len(title) - 1, full)
+            block += nodes.paragraph("", lab["run_of"].format(
+                name=os.path.basename(entry["source"])), classes=["cpp-example-region"])
+        elif regions:   # the page shows the regions; the whole program is one click away
+            fold = folded(summary=lab["whole_program"].format(lines=len(source.splitlines())))
+            fold += self.code(source, 1)
+            block += fold
         else:
-            block += self.listing(first, shown, lab)
+            block += self.code(source, 1)
 
-        block += nodes.paragraph("", "", nodes.strong(text=lab["build"]),
-                                 classes=["cpp-example-label"])
-        commands = f"$ {entry['build_command']}\n$ {entry['run_command']}"
-        block += nodes.literal_block(commands, commands, language="console",
-                                     classes=["cpp-example-build"])
-
+        block += self.commands(entry, lab)
         block += nodes.paragraph("", "", nodes.strong(text=lab["output"]),
                                  nodes.Text(f" ({lab['captured']})"),
                                  classes=["cpp-example-label"])
@@ -210,42 +236,82 @@ class ExampleDirective(SphinxDirective):
                                  classes=["cpp-example-verified"])
         return [block]
 
-    def listing(self, first, shown, lab):
-        """The shown part of the source: a note if it is not all, then the code."""
-        parts = []
-        if first > 1:
-            parts.append(nodes.paragraph("", lab["region"].format(
-                first=first, last=first + shown.count("\n") - 1), classes=["cpp-example-region"]))
-        code = nodes.literal_block(shown, shown, language="cpp", linenos=True,
+    def region(self, example_id, entry):
+        """One named region, numbered as in the whole (marker-free) file."""
+        if entry is None:
+            return []
+        source, regions = self.source(entry)
+        name = self.options["region"]
+        if name not in regions:
+            raise self.error(f"{example_id} has no region {name!r} (its regions: "
+                             f"{', '.join(sorted(regions)) or 'none'}; see tools/listings.py)")
+        first, last = regions[name]
+        text = "".join(source.splitlines(keepends=True)[first - 1:last])
+        block = example_block(classes=["cpp-example-excerpt"], example=example_id)
+        block += nodes.paragraph("", "", nodes.literal(text=os.path.basename(entry["source"])),
+                                 nodes.Text(", " + labels(self.env)["lines"].format(
+                                     first=first, last=last)),
+                                 classes=["cpp-example-title"])
+        block += self.code(text, first)
+        return [block]
+
+    def title(self, entry, lab):
+        """"Source: name.cpp (download)": the marker-free file, as readers build it."""
+        title = nodes.paragraph(classes=["cpp-example-title"])
+        title += nodes.strong(text=f"{lab['source']}: ")
+        title += nodes.literal(text=os.path.basename(entry["source"]))
+        title += nodes.Text(" (")
+        title += addnodes.download_reference(
+            "", lab["download"], reftarget=os.path.relpath(entry["listing"], os.path.dirname(
+                self.env.doc2path(self.env.docname))), refdoc=self.env.docname,
+            refexplicit=True)
+        title += nodes.Text(")")
+        return title
+
+    def commands(self, entry, lab):
+        commands = f"$ {entry['build_command']}\n$ {entry['run_command']}"
+        return [nodes.paragraph("", "", nodes.strong(text=lab["build"]),
+                                classes=["cpp-example-label"]),
+                nodes.literal_block(commands, commands, language="console",
+                                    classes=["cpp-example-build"])]
+
+    def code(self, text, first):
+        """Line-numbered code from line `first`; emphasize-lines count from the first
+        line shown, as in literalinclude."""
+        code = nodes.literal_block(text, text, language="cpp", linenos=True,
                                    classes=["cpp-example-source"])
         code["highlight_args"] = {"linenostart": first}
         if "emphasize-lines" in self.options:
-            lines = [int(n) for n in re.findall(r"\d+", self.options["emphasize-lines"])]
-            code["highlight_args"]["hl_lines"] = [n - first + 1 for n in lines]
-        parts.append(code)
-        return parts
+            spec, total = self.options["emphasize-lines"], len(text.splitlines())
+            try:
+                lines = parselinenos(spec, total)
+            except ValueError as e:
+                raise self.error(f"{self.arguments[0]}: emphasize-lines: {e}")
+            if any(n >= total or n < 0 for n in lines):
+                raise self.error(f"{self.arguments[0]}: emphasize-lines {spec!r}: only "
+                                 f"{total} lines are shown here")
+            code["highlight_args"]["hl_lines"] = [n + 1 for n in lines]
+        return code
 
 
-LONG_LISTING = 120   # lines; a longer file is shown from main() on
+class BuildDirective(ExampleDirective):
+    """``.. cpp-example-build:: <chapter>/<name>``: an example's build and run commands
+    with a link to its source, for a page other than the example's own."""
+    option_spec = {}
 
-
-def listing_region(source):
-    """(first line number, text) of what the page shows of an example's source."""
-    lines = source.splitlines(keepends=True)
-    if len(lines) <= LONG_LISTING:
-        return 1, source
-    starts = [i for i, line in enumerate(lines) if re.match(r"int main\s*\(", line)]
-    if not starts:
-        return 1, source
-    # Include the comment block right above main(): it says what main does.
-    start = starts[0]
-    while start > 0 and lines[start - 1].lstrip().startswith("//"):
-        start -= 1
-    return start + 1, "".join(lines[start:])
+    def run(self):
+        example_id, entry = self.lookup()
+        if entry is None:
+            return []
+        lab = labels(self.env)
+        block = example_block(classes=["cpp-example-commands"], example=example_id)
+        block += self.title(entry, lab)
+        block += self.commands(entry, lab)
+        return [block]
 
 
 def source_pages(app):
-    """One page per example with its whole source (linked from its listing)."""
+    """A page with the whole source of each program that another run (RUN_OF) shows."""
     env = app.builder.env
     for example_id, path in sorted(getattr(env, "cpp_example_sources", {}).items()):
         with open(path, encoding="utf-8") as f:
@@ -561,12 +627,14 @@ DOCS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def tooling_changed(app, env, added, changed, removed):
-    """Every page again when this extension, a template or a static file changed: Sphinx
-    itself notices only changed pages and config values, and would otherwise skip the
-    whole build (static files included) after an edit to, say, tutorial.css."""
-    newest = max(os.path.getmtime(os.path.join(folder, name))
-                 for sub in ("_ext", "_static", "_templates")
-                 for folder, _, names in os.walk(os.path.join(DOCS, sub)) for name in names)
+    """Every page again when this extension (or tools/listings.py), a template or a
+    static file changed: Sphinx itself notices only changed pages and config values, and
+    would otherwise skip the whole build (static files included) after an edit to, say,
+    tutorial.css."""
+    newest = max([os.path.getmtime(os.path.join(folder, name))
+                  for sub in ("_ext", "_static", "_templates")
+                  for folder, _, names in os.walk(os.path.join(DOCS, sub)) for name in names]
+                 + [os.path.getmtime(listings.__file__)])
     last = getattr(env, "cpp_example_tooling_mtime", 0)
     env.cpp_example_tooling_mtime = newest
     return sorted(env.found_docs) if newest > last else []
@@ -574,9 +642,11 @@ def tooling_changed(app, env, added, changed, removed):
 
 def setup(app):
     app.add_node(example_block, html=(visit_example_block, depart_example_block))
+    app.add_node(folded, html=(visit_folded, depart_folded))
     app.add_node(solution, html=(visit_solution, depart_solution))
     app.add_directive("solution", SolutionDirective)
     app.add_directive("cpp-example", ExampleDirective)
+    app.add_directive("cpp-example-build", BuildDirective)
     app.add_directive("cpp-example-plot", PlotDirective)
     app.add_transform(BreatheTranslatable)
     app.add_transform(ChapterDownload)

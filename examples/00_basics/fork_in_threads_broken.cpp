@@ -1,15 +1,9 @@
-// fork_in_threads_broken.cpp - BROKEN ON PURPOSE: fork() in a multithreaded
-// program while another thread holds a lock.
-//
-// fork() copies the whole memory, including the mutex in its "locked" state,
-// but only the thread that called fork() exists in the child. The thread that
-// owns the lock is not there to unlock it, so the child's first lock() waits
-// forever. Real programs hit this with locks they never see: malloc's, stdio's,
-// a logging library's. (This is why Python 3.12 warns about fork() with threads
-// and why 3.14 no longer uses "fork" as the default start method on Linux.)
-//
-// The example checks that the child did deadlock, kills it, and exits 0.
-#include <fcntl.h>
+// fork_in_threads_broken.cpp - BROKEN ON PURPOSE: fork() while another thread
+// holds a lock. fork() copies the memory, the mutex in its locked state too,
+// but only the calling thread exists in the child: the owner is not there to
+// unlock it, so the child's lock() waits for ever. Real programs meet this
+// with locks they never see: malloc's, stdio's, a logging library's.
+// The example checks that the child deadlocked, kills it, and exits 0.
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -20,89 +14,70 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <mutex>
-#include <string>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 namespace {
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
     if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
-std::mutex g_log_mutex;  // stands for any lock inside a library you use
+// Owns a child: if we leave early, it is killed and reaped.
+struct Child {
+    explicit Child(pid_t p) : pid(p) {}
+    Child(const Child&) = delete;
+    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
+    pid_t pid;
+};
 
-// In the child of a multithreaded fork only async-signal-safe calls are
-// allowed until exec: write(2), not iostreams.
+std::mutex g_log_mutex;  // stands for any lock inside a library you use
+// A second thread takes the mutex and keeps it until we are done.
+class LockHolder {
+public:
+    LockHolder() : thread_([this] {
+        std::lock_guard lock(g_log_mutex);  // e.g. in the middle of a log line
+        holding_ = true;
+        holding_.notify_one();
+        while (!release_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }) {
+        holding_.wait(false);  // return only once the mutex is certainly held
+    }
+    ~LockHolder() { release_ = true; }  // then ~jthread joins
+
+private:
+    std::atomic<bool> holding_{false}, release_{false};
+    std::jthread thread_;  // last member: starts after the atomics exist
+};
+// Between fork and exec, the child of a threaded program may only make
+// async-signal-safe calls: write(2), not iostreams, and no allocation.
 void child_say(const char* text) {
     [[maybe_unused]] ssize_t n = ::write(STDOUT_FILENO, text, std::strlen(text));
 }
 
-[[noreturn]] void child(const char* holder_task_path) {
-    if (::access(holder_task_path, F_OK) == -1)
-        child_say("child: the thread that holds the mutex does not exist here\n");
+[[noreturn]] void child() noexcept {
     child_say("child: calling lock() ...\n");
-    g_log_mutex.lock();  // the copy is locked, and its owner is gone: waits forever
+    g_log_mutex.lock();  // locked in the copy, and its owner is gone: waits for ever
     child_say("child: got the lock (not expected)\n");
     _exit(1);
 }
-
-// Wait up to `timeout` for the child to end (pidfd + poll, see join_terminate).
-bool ended_within(pid_t pid, std::chrono::milliseconds timeout) {
-    int fd = check(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)), "pidfd_open");
+// pidfd + poll (see timed_join): true if the child ended within `ms`.
+bool ended_within(pid_t pid, int ms) {
+    const int fd =
+        check(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)), "pidfd_open");
     pollfd p{fd, POLLIN, 0};
-    int n;
-    while ((n = ::poll(&p, 1, static_cast<int>(timeout.count()))) == -1 && errno == EINTR) {
-    }
+    const int n = ::poll(&p, 1, ms);
+    const int saved = errno;
     ::close(fd);
-    return n == 1;
+    errno = saved;
+    return check(n, "poll") == 1;
 }
-
-// A second thread that takes the mutex and keeps it until we are done.
-class LockHolder {
-public:
-    LockHolder()
-        : thread_([this] {
-              std::lock_guard lock(
-                  g_log_mutex);  // e.g. in the middle of writing a log line
-              tid_ = gettid();
-              tid_.notify_one();
-              while (!release_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-          }) {
-        tid_.wait(0);  // return only once the mutex is certainly held
-    }
-    ~LockHolder() { release_ = true; }  // then ~jthread joins
-    pid_t tid() const { return tid_; }
-
-private:
-    std::atomic<pid_t> tid_{0};
-    std::atomic<bool> release_{false};
-    std::jthread thread_;  // last member: starts after the atomics exist
-};
-
-// Kills and reaps the child on every path out of main.
-struct ChildGuard {
-    pid_t pid;
-    int status = 0;
-    int reap() {
-        if (pid > 0) {
-            check(::waitpid(pid, &status, 0), "waitpid");
-            pid = -1;
-        }
-        return status;
-    }
-    ~ChildGuard() {
-        if (pid > 0) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, nullptr, 0);
-        }
-    }
-};
 
 }  // namespace
 
@@ -113,30 +88,25 @@ int main(int argc, char* argv[]) {
     }
     try {
         LockHolder holder;
+        std::cout << "parent: a second thread holds the mutex; main calls fork()\n";
+        std::cout.flush();  // else the child inherits our buffer and prints it again
+        Child c(check(::fork(), "fork"));
+        if (c.pid == 0) child();
 
-        // Prepare everything the child needs before fork: it must not allocate.
-        char task_path[64];
-        std::snprintf(task_path, sizeof task_path, "/proc/self/task/%d", holder.tid());
-        std::cout << "parent: a second thread holds the mutex; main thread calls fork()\n";
-        std::cout.flush();
-        ChildGuard child_process{check(::fork(), "fork")};
-        if (child_process.pid == 0) child(task_path);
-
-        const bool ended = ended_within(child_process.pid, std::chrono::milliseconds(500));
+        // It is deadlocked for ever, so "not ended after 500 ms" is no guess.
+        const bool ended = ended_within(c.pid, 500);
         std::cout << "parent: after 500 ms the child is "
-                  << (ended ? "finished" : "still blocked in lock()") << '\n';
-        if (!ended) check(::kill(child_process.pid, SIGKILL), "kill");  // the only way out
-        const int status = child_process.reap();
-
-        const bool deadlocked =
-            !ended && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-        std::cout << "parent: reaped the child, exitcode "
-                  << (WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status)) << '\n'
-                  << (deadlocked ? "ok" : "FAILED")
-                  << ": the child deadlocked on a mutex copied in the locked state\n";
-        return deadlocked ? 0 : 1;
+                  << (ended ? "finished ✗" : "still blocked in lock() ✓") << '\n';
+        check(::kill(c.pid, SIGKILL), "kill");  // the only way out of this deadlock
+        int status = 0;
+        check(::waitpid(std::exchange(c.pid, -1), &status, 0), "waitpid");
+        const bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+        std::cout << "parent: killed and reaped the child"
+                  << (killed ? " ✓ it deadlocked on a mutex copied in the locked state\n"
+                             : " ✗ it had ended by itself\n");
+        return (!ended && killed) ? 0 : 1;
     } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << '\n';
+        std::cerr << "fork_in_threads_broken: " << e.what() << '\n';
         return 1;
     }
 }

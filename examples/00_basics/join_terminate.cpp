@@ -1,8 +1,6 @@
-// join_terminate.cpp - the primitives under Python's join(), exitcode,
-// is_alive(), terminate() and kill():
-//  1. waitpid() and decoding the status word (exit code or signal);
-//  2. waiting with a timeout: pidfd_open() + poll(), and the WNOHANG fallback;
-//  3. SIGTERM (may be handled: a graceful stop) versus SIGKILL (cannot be).
+// join_terminate.cpp - Python's terminate() sends SIGTERM, which a child may
+// handle to stop cleanly; kill() sends SIGKILL, which it cannot. The polite
+// sequence: terminate(), join(timeout), and kill() only if it is still alive.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,243 +10,135 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <csignal>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <functional>
 #include <iostream>
-#include <string>
+#include <stdexcept>
 #include <system_error>
-#include <thread>
 #include <utility>
-
-using namespace std::chrono_literals;
 
 namespace {
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
     if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
-// Print one line now: children write to the same pipe, so we flush to keep
-// the captured output in the order things happened.
-void say(const std::string& line) {
-    std::cout << line << std::endl;
-}
+// Owns one file descriptor.
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd() { close(); }
+    int get() const { return fd_; }
+    void close() { if (fd_ != -1) ::close(std::exchange(fd_, -1)); }
 
-// Owns a child: if it is still running when we leave the scope (an exception,
-// an early return), kill it and reap it.
+private:
+    int fd_;
+};
+
+// ANCHOR: child
+// Owns a child that runs `body` and tells us, through a pipe, when it is
+// ready. If we leave early, the child is killed and reaped.
 class Child {
 public:
-    explicit Child(const std::function<int()>& body) {
-        std::cout.flush();
+    template <class Body>
+    explicit Child(Body body) {
+        int fds[2];
+        check(::pipe2(fds, O_CLOEXEC), "pipe2");
+        Fd ready_read(fds[0]), ready_write(fds[1]);
+        std::cout.flush();  // else the child inherits our buffer and prints it again
         pid_ = check(::fork(), "fork");
-        if (pid_ == 0) {
-            int code = 1;
-            try { code = body(); } catch (...) {}  // never unwind into the parent's code
-            std::cout.flush();
-            _exit(code);
-        }
+        if (pid_ == 0) run_child(body, ready_write.get());
+        ready_write.close();  // now EOF means "the child is gone", never a hang
+        char c;
+        if (check(static_cast<int>(::read(ready_read.get(), &c, 1)), "read") != 1)
+            throw std::runtime_error("the child died before it was ready");
     }
     Child(const Child&) = delete;
     Child& operator=(const Child&) = delete;
-    ~Child() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            while (::waitpid(pid_, nullptr, 0) == -1 && errno == EINTR) {}
-        }
-    }
+    ~Child() { if (pid_ > 0 && ::kill(pid_, SIGKILL) == 0) ::waitpid(pid_, nullptr, 0); }
     pid_t pid() const { return pid_; }
-    // Blocking wait; returns the raw status word and forgets the child.
-    int wait() {
+    int wait() {  // the raw status word; the child is reaped
         int status = 0;
-        while (::waitpid(pid_, &status, 0) == -1) {
-            if (errno != EINTR) check(-1, "waitpid");
-        }
+        check(::waitpid(pid_, &status, 0), "waitpid");
         pid_ = -1;
         return status;
     }
 
 private:
+    // Every child body runs here and ends with _exit, whatever happens.
+    template <class Body>
+    [[noreturn]] static void run_child(Body body, int ready_fd) noexcept {
+        int code = 1;
+        try {
+            code = body(ready_fd);
+        } catch (const std::exception& e) {
+            std::cerr << "child: " << e.what() << '\n';
+        } catch (...) {
+        }
+        std::cout.flush();
+        _exit(code);
+    }
     pid_t pid_ = -1;
 };
+// ANCHOR_END: child
 
-// The status word packs "how" and "how much". Py's exitcode: the exit code,
-// or minus the signal number.
-int exitcode(int status) {
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) return -WTERMSIG(status);
-    return 0;  // stopped/continued: only reported with WUNTRACED/WCONTINUED
-}
+void say_ready(int fd) { check(static_cast<int>(::write(fd, "!", 1)), "write"); }
 
-std::string describe(int status) {
-    if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
-    if (WIFSIGNALED(status))
-        return std::string("killed by signal ") + std::to_string(WTERMSIG(status)) +
-               " (SIG" + sigabbrev_np(WTERMSIG(status)) + ")";
-    return "stopped or continued";
-}
-
-bool decode_statuses() {
-    bool ok = true;
-    auto show = [&ok](const char* what, int status, int expected) {
-        const int code = exitcode(status);
-        say(std::string(what) + ": " + describe(status) + " -> exitcode " +
-            std::to_string(code));
-        ok = ok && code == expected;
-    };
-    struct Case {
-        const char* what;
-        int (*body)();
-        int expected;
-    };
-    const Case cases[] = {
-        {"return 0       ", [] { return 0; }, 0},
-        {"return 3       ", [] { return 3; }, 3},
-        {"raise(SIGTERM) ", [] { ::raise(SIGTERM); return 0; }, -SIGTERM},
-        {"raise(SIGKILL) ", [] { ::raise(SIGKILL); return 0; }, -SIGKILL},
-    };
-    for (const auto& c : cases) {
-        Child child(c.body);
-        show(c.what, child.wait(), c.expected);
-    }
-    return ok;
-}
-
-// --- waiting with a timeout -------------------------------------------------
-
-// Linux >= 5.3: a pidfd becomes readable when the process exits, so poll()
-// gives a timed wait with no busy loop. It does not reap: waitpid still must.
-bool wait_with_pidfd(pid_t pid, std::chrono::milliseconds timeout) {
-    int fd = check(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)), "pidfd_open");
-    pollfd p{fd, POLLIN, 0};
-    int n;
-    while ((n = ::poll(&p, 1, static_cast<int>(timeout.count()))) == -1 && errno == EINTR) {
-    }
-    const int saved = errno;
-    ::close(fd);
-    errno = saved;
-    return check(n, "poll") == 1;
-}
-
-// Portable fallback: ask "has it exited?" without blocking, and nap in between.
-// WNOWAIT leaves the child waitable, so the caller still reaps it.
-bool wait_with_wnohang(pid_t pid, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-        siginfo_t info{};
-        check(::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT),
-              "waitid");
-        if (info.si_pid == pid) return true;
-        if (std::chrono::steady_clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(5ms);
-    }
-}
-
-bool is_alive(pid_t pid) {
-    siginfo_t info{};
-    check(::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT),
-          "waitid");
-    return info.si_pid == 0;  // nothing to report: still running
-}
-
-// A one-shot notification between parent and child: one side writes a byte,
-// the other blocks in read() until it arrives.
-struct OneShot {
-    int fd[2];
-    OneShot() { check(::pipe2(fd, O_CLOEXEC), "pipe2"); }
-    OneShot(const OneShot&) = delete;
-    OneShot& operator=(const OneShot&) = delete;
-    ~OneShot() { ::close(fd[0]); ::close(fd[1]); }
-    void notify() { check(static_cast<int>(::write(fd[1], "!", 1)), "write"); }
-    void wait() {
-        char c;
-        ssize_t n;
-        while ((n = ::read(fd[0], &c, 1)) == -1 && errno == EINTR) {}
-        if (n != 1) throw std::runtime_error("no notification");
-    }
-};
-
-bool timed_joins() {
-    bool ok = true;
-    using Waiter = bool (*)(pid_t, std::chrono::milliseconds);
-    const std::pair<const char*, Waiter> waiters[] = {{"pidfd+poll", wait_with_pidfd},
-                                                      {"WNOHANG   ", wait_with_wnohang}};
-    for (auto [name, wait_for] : waiters) {
-        // The child cannot finish before we let it: the first wait must time out.
-        OneShot go;
-        Child c([&go] { go.wait(); return 0; });
-        const bool early = wait_for(c.pid(), 50ms);
-        const bool alive = is_alive(c.pid());
-        go.notify();
-        const bool later = wait_for(c.pid(), 5000ms);
-        const int code = exitcode(c.wait());
-        say(std::string(name) + ": join(50 ms) -> " + (early ? "finished" : "timed out") +
-            ", is_alive=" + (alive ? "true" : "false") + "; join(5 s) -> " +
-            (later ? "finished" : "timed out") + ", exitcode " + std::to_string(code));
-        ok = ok && !early && alive && later && code == 0;
-    }
-    return ok;
-}
-
-// --- SIGTERM versus SIGKILL ----------------------------------------------
-
+// ANCHOR: workers
 volatile std::sig_atomic_t g_stop = 0;
-extern "C" void on_sigterm(int) { g_stop = 1; }
+extern "C" void on_sigterm(int) { g_stop = 1; }  // a handler may do little else safely
 
-// A well-behaved worker: SIGTERM sets a flag, the loop notices, it cleans up.
-int graceful_worker(OneShot& ready) {
+// Handles SIGTERM: the handler sets a flag, the loop sees it and finishes.
+int graceful_worker(int ready_fd) {
+    sigset_t term, others;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    // Blocked until sigsuspend: a SIGTERM between "check g_stop" and "sleep"
+    // would otherwise be missed, and the worker would sleep for ever.
+    check(::sigprocmask(SIG_BLOCK, &term, &others), "sigprocmask");
     struct sigaction sa{};
     sa.sa_handler = on_sigterm;
-    ::sigaction(SIGTERM, &sa, nullptr);
-    ready.notify();
-    while (!g_stop) ::pause();  // real work would go here
-    std::cout << "  graceful worker: got SIGTERM, flushed its work, exiting with 0"
-              << std::endl;
+    check(::sigaction(SIGTERM, &sa, nullptr), "sigaction");
+    say_ready(ready_fd);
+    while (!g_stop) ::sigsuspend(&others);  // unblock SIGTERM and sleep, in one step
+    std::cout << "  graceful worker: got SIGTERM, finished its work, exiting with 0\n";
     return 0;
 }
 
-// A stubborn worker ignores SIGTERM; only SIGKILL stops it.
-int stubborn_worker(OneShot& ready) {
-    ::signal(SIGTERM, SIG_IGN);
-    ready.notify();
+// Ignores SIGTERM: only SIGKILL ends it.
+int stubborn_worker(int ready_fd) {
+    struct sigaction sa{};
+    sa.sa_handler = SIG_IGN;
+    check(::sigaction(SIGTERM, &sa, nullptr), "sigaction");
+    say_ready(ready_fd);
     for (;;) ::pause();
 }
+// ANCHOR_END: workers
 
-bool terminate_then_kill() {
-    bool ok = true;
-    {
-        OneShot ready;  // the child says when its signal set-up is done
-        Child c([&ready] { return graceful_worker(ready); });
-        ready.wait();
-        say("terminate() -> kill(pid, SIGTERM) to the graceful worker");
-        check(::kill(c.pid(), SIGTERM), "kill");
-        const int code = exitcode(c.wait());
-        say("  graceful worker: exitcode " + std::to_string(code) +
-            " (it handled SIGTERM)");
-        ok = ok && code == 0;
-    }
-    {
-        OneShot ready;  // the child says when its signal set-up is done
-        Child c([&ready] { return stubborn_worker(ready); });
-        ready.wait();
-        say("terminate() -> kill(pid, SIGTERM) to the stubborn worker");
-        check(::kill(c.pid(), SIGTERM), "kill");
-        const bool stopped = wait_with_pidfd(c.pid(), 200ms);
-        say(std::string("  stubborn worker: after 200 ms it is ") +
-            (stopped ? "gone" : "still alive"));
-        say("kill() -> kill(pid, SIGKILL)");
-        check(::kill(c.pid(), SIGKILL), "kill");
-        const int code = exitcode(c.wait());
-        say("  stubborn worker: exitcode " + std::to_string(code) +
-            " (SIGKILL cannot be caught)");
-        ok = ok && !stopped && code == -SIGKILL;
-    }
-    return ok;
+// ANCHOR: stop
+// join(timeout) on a pidfd: true if the child ended in time (see timed_join).
+bool join(pid_t pid, int timeout_ms) {
+    Fd pidfd(check(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)), "pidfd_open"));
+    pollfd p{pidfd.get(), POLLIN, 0};
+    return check(::poll(&p, 1, timeout_ms), "poll") == 1;
 }
+
+// terminate(), join(grace), kill() if still alive; returns Py's exitcode.
+int stop(Child& child, const char* name, int grace_ms) {
+    std::cout << "terminate() the " << name << ": kill(pid, SIGTERM)" << std::endl;
+    check(::kill(child.pid(), SIGTERM), "kill");
+    if (!join(child.pid(), grace_ms)) {
+        std::cout << "  join(" << grace_ms
+                  << " ms) -> still alive; kill(): kill(pid, SIGKILL)\n";
+        check(::kill(child.pid(), SIGKILL), "kill");  // cannot be caught: it ends
+    }
+    const int status = child.wait();
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+// ANCHOR_END: stop
 
 }  // namespace
 
@@ -258,18 +148,22 @@ int main(int argc, char* argv[]) {
         return 2;
     }
     try {
-        const bool a = decode_statuses();
-        const bool b = timed_joins();
-        const bool c = terminate_then_kill();
-        say(std::string(a ? "ok" : "FAILED") +
-            ": exit codes and signals decoded like Python's exitcode");
-        say(std::string(b ? "ok" : "FAILED") +
-            ": both timed joins gave up first, then saw the exit");
-        say(std::string(c ? "ok" : "FAILED") +
-            ": SIGTERM stopped the worker that handles it, SIGKILL the other");
-        return (a && b && c) ? 0 : 1;
+        // ANCHOR: main
+        // 10 s is only a bound: a worker that handles SIGTERM ends in milliseconds.
+        Child graceful(graceful_worker);
+        const int a = stop(graceful, "graceful worker", 10'000);
+        std::cout << "  exitcode " << a << (a == 0 ? " ✓ it handled SIGTERM" : " ✗")
+                  << '\n';
+
+        // It ignores SIGTERM, so it cannot end within the 200 ms: that is logic.
+        Child stubborn(stubborn_worker);
+        const int b = stop(stubborn, "stubborn worker", 200);
+        std::cout << "  exitcode " << b
+                  << (b == -SIGKILL ? " ✓ SIGKILL cannot be caught" : " ✗") << '\n';
+        return (a == 0 && b == -SIGKILL) ? 0 : 1;
+        // ANCHOR_END: main
     } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << '\n';
+        std::cerr << "join_terminate: " << e.what() << '\n';
         return 1;
     }
 }

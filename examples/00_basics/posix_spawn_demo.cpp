@@ -1,12 +1,9 @@
-// posix_spawn_demo.cpp - fork()+exec() in one call.
-//
-// posix_spawn() starts a program in a new process. What the child must do
-// before exec (redirect a descriptor, close another, change its signal mask)
-// is described up front with "file actions" and "attributes", so no code of
-// ours runs in the child at all. That makes it safe in multithreaded
-// programs, and glibc implements it with clone(CLONE_VM|CLONE_VFORK), which
-// does not copy the parent's page tables: cheap even for a huge parent.
+// posix_spawn_demo.cpp - fork() + exec() in one call. What the child must do
+// before exec (here: stdout into a pipe) is described up front as "file
+// actions", so no code of ours runs in the child: safe in a threaded program,
+// and cheap for a big parent (glibc uses clone(CLONE_VM | CLONE_VFORK)).
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -18,109 +15,87 @@
 #include <string>
 #include <system_error>
 #include <utility>
-#include <vector>
 
 extern char** environ;
 
 namespace {
 
+// A failed call throws, naming the call; main prints it. (posix_spawn*
+// return an error number instead of setting errno: check_err.)
 int check(int rc, const char* what) {
     if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
-
-// posix_spawn* functions return an error number instead of setting errno.
-void check_spawn(int err, const char* what) {
+void check_err(int err, const char* what) {
     if (err != 0) throw std::system_error(err, std::generic_category(), what);
 }
 
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-    Fd& operator=(Fd&&) = delete;
-    ~Fd() { reset(); }
-    int get() const { return fd_; }
-    void reset() { if (fd_ != -1) ::close(std::exchange(fd_, -1)); }
-
-private:
-    int fd_;
+// Owners: they close the descriptor, kill and reap the child, free the actions.
+struct Fd {
+    explicit Fd(int f) : fd(f) {}
+    Fd(const Fd&) = delete;
+    ~Fd() { if (fd != -1) ::close(fd); }
+    int fd;
 };
-
-// RAII for the list of actions the child performs before exec.
-class FileActions {
-public:
-    FileActions() { check_spawn(posix_spawn_file_actions_init(&fa_), "file_actions_init"); }
-    FileActions(const FileActions&) = delete;
-    FileActions& operator=(const FileActions&) = delete;
-    ~FileActions() { posix_spawn_file_actions_destroy(&fa_); }
-    void dup2(int from, int to) {
-        check_spawn(posix_spawn_file_actions_adddup2(&fa_, from, to), "adddup2");
-    }
-    const posix_spawn_file_actions_t* get() const { return &fa_; }
-
-private:
-    posix_spawn_file_actions_t fa_;
-};
-
-struct Spawned {
-    int error = 0;       // 0, or why the spawn failed
+struct Child {
+    Child() = default;
+    Child(const Child&) = delete;
+    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
     pid_t pid = -1;
-    int status = 0;
-    std::string output;
+};
+struct FileActions {
+    FileActions() { check_err(posix_spawn_file_actions_init(&fa), "file_actions_init"); }
+    FileActions(const FileActions&) = delete;
+    ~FileActions() { posix_spawn_file_actions_destroy(&fa); }
+    posix_spawn_file_actions_t fa;
 };
 
-// Py: subprocess.run(args, capture_output=True)
-Spawned spawn_and_capture(const std::vector<std::string>& args) {
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-
-    int fds[2];
-    check(::pipe2(fds, O_CLOEXEC), "pipe2");  // the child keeps only its dup2 copy
-    Fd read_end(fds[0]), write_end(fds[1]);
-    FileActions actions;
-    actions.dup2(write_end.get(), STDOUT_FILENO);
-
-    Spawned s;
-    // The "p" in spawnp searches PATH, like execvp.
-    s.error = ::posix_spawnp(&s.pid, argv[0], actions.get(), nullptr, argv.data(), environ);
-    write_end.reset();  // our copy: close it, so that read() sees EOF
-    if (s.error != 0) return s;  // nothing was started, nothing to wait for
-
+std::string read_all(int fd) {
+    std::string text;
     char buf[256];
-    for (;;) {
-        ssize_t n = ::read(read_end.get(), buf, sizeof buf);
-        if (n == 0) break;
-        if (n == -1 && errno == EINTR) continue;
-        check(static_cast<int>(n), "read");
-        s.output.append(buf, static_cast<std::size_t>(n));
-    }
-    while (::waitpid(s.pid, &s.status, 0) == -1) {
-        if (errno != EINTR) check(-1, "waitpid");
-    }
-    return s;
+    ssize_t n;
+    while ((n = check(static_cast<int>(::read(fd, buf, sizeof buf)), "read")) > 0)
+        text.append(buf, static_cast<std::size_t>(n));
+    return text;
 }
 
-bool spawn_a_program() {
-    Spawned s =
-        spawn_and_capture({"sh", "-c", "echo \"spawned shell: my pid is $$\"; exit 4"});
-    std::cout << "captured: " << s.output;
-    const std::string expected = "spawned shell: my pid is " + std::to_string(s.pid) + "\n";
-    const bool ok = s.error == 0 && s.output == expected && WIFEXITED(s.status) &&
-                    WEXITSTATUS(s.status) == 4;
-    std::cout << "posix_spawnp gave pid " << s.pid
-              << "; the output names that pid and exit status " << WEXITSTATUS(s.status)
-              << " arrived: " << (ok ? "yes" : "no") << '\n';
-    return ok;
+// Py: subprocess.run(["sh", "-c", ...], capture_output=True)
+bool spawn_and_capture() {
+    int fds[2];  // O_CLOEXEC: the child keeps only the copy dup2 makes
+    check(::pipe2(fds, O_CLOEXEC), "pipe2");
+    Fd out_read(fds[0]), out_write(fds[1]);
+    FileActions actions;  // in the child, before exec: fd 1 becomes the pipe
+    check_err(posix_spawn_file_actions_adddup2(&actions.fa, out_write.fd, STDOUT_FILENO),
+              "adddup2");
+    const char* args[] = {"sh", "-c", "echo \"my pid is $$\"; exit 4", nullptr};
+    Child child;  // the "p" searches PATH, like execvp
+    check_err(::posix_spawnp(&child.pid, "sh", &actions.fa, nullptr,
+                             const_cast<char* const*>(args), environ), "posix_spawnp");
+    ::close(std::exchange(out_write.fd, -1));  // ours: while open, no EOF
+    const std::string printed = read_all(out_read.fd);
+    int status = 0;
+    check(::waitpid(child.pid, &status, 0), "waitpid");
+    const pid_t pid = std::exchange(child.pid, -1);  // reaped
+
+    const bool same = printed == "my pid is " + std::to_string(pid) + "\n";
+    const bool four = WIFEXITED(status) && WEXITSTATUS(status) == 4;
+    std::cout << "posix_spawnp gave pid " << pid << "; sh printed \""
+              << printed.substr(0, printed.find('\n')) << '"' << (same ? " ✓" : " ✗")
+              << "\nsh exited with status " << WEXITSTATUS(status) << (four ? " ✓" : " ✗")
+              << '\n';
+    return same && four;
 }
 
-// Unlike a hand-written fork()+exec(), a failed exec is reported by the call itself.
-bool spawn_failure_is_an_error_code() {
-    Spawned s = spawn_and_capture({"no-such-program-for-this-tutorial"});
-    std::cout << "posix_spawnp of a missing program returned: " << std::strerror(s.error)
-              << " (no child to wait for)\n";
-    return s.error == ENOENT;
+// Unlike fork() + exec(), a missing program is reported by the call itself.
+bool missing_program_is_an_error_code() {
+    Child none;
+    const char* args[] = {"no-such-program-for-this-tutorial", nullptr};
+    const int err = ::posix_spawnp(&none.pid, args[0], nullptr, nullptr,
+                                   const_cast<char* const*>(args), environ);
+    if (err != 0 && err != ENOENT) check_err(err, "posix_spawnp");  // not the one we show
+    std::cout << "posix_spawnp of a missing program returned " << std::strerror(err)
+              << (err == ENOENT ? " ✓ no child to wait for" : " ✗") << '\n';
+    return err == ENOENT;
 }
 
 }  // namespace
@@ -131,15 +106,11 @@ int main(int argc, char* argv[]) {
         return 2;
     }
     try {
-        const bool a = spawn_a_program();
-        const bool b = spawn_failure_is_an_error_code();
-        std::cout << (a ? "ok" : "FAILED")
-                  << ": posix_spawnp ran a program with its stdout redirected\n"
-                  << (b ? "ok" : "FAILED")
-                  << ": a failed exec came back as ENOENT from the call\n";
-        return (a && b) ? 0 : 1;
+        const bool captured = spawn_and_capture();
+        const bool reported = missing_program_is_an_error_code();
+        return (captured && reported) ? 0 : 1;
     } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << '\n';
+        std::cerr << "posix_spawn_demo: " << e.what() << '\n';
         return 1;
     }
 }
