@@ -68,11 +68,12 @@ def glossary_terms(path=GLOSSARY):
 
 
 def any_role(name, rawtext, text, lineno, inliner, options=None, content=None):
-    """Stands in for Sphinx's roles (:func:, :doc:, :c:func:, ...): code roles render
-    as a literal, prose roles as their title, both tagged with the role's name."""
+    """Stands in for Sphinx's roles (:func:, :doc:, :c:func:, ...): a prose role with
+    an explicit title (:doc:`管道 <pipes>`) renders as its title, any other role as a
+    literal (a name: :func:`fork`, :doc:`pipes`), each tagged with the role's name."""
     text = docutils.utils.unescape(text)
-    if name.split(":")[-1] in PROSE_ROLES:
-        title = re.sub(r"\s*<[^<>]*>$", "", text) or text
+    if name.split(":")[-1] in PROSE_ROLES and re.search(r"\S\s*<[^<>]*>$", text):
+        title = re.sub(r"\s*<[^<>]*>$", "", text)     # an explicit title is prose
         node = nodes.inline(rawtext, title, classes=["role-" + name])
     else:
         node = nodes.literal(rawtext, text, classes=["role-" + name])
@@ -143,7 +144,7 @@ def _ancestors(node):
 
 def term_pattern(english):
     words = re.sub(r"\\[ -]", r"[\\s-]+", re.escape(english))
-    return re.compile(f"(?<![A-Za-z0-9_-]){words}(s|es)?(?![A-Za-z0-9_])")
+    return re.compile(f"(?<![A-Za-z0-9_-]){words}(s|es)?(?![A-Za-z0-9_-])")
 
 
 class Linter:
