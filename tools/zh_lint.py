@@ -25,6 +25,8 @@ Rules:
   times-fewer       "降低/便宜/减少 N 倍": write "不到 1/N" or "只有 1/N"
 
 The term table comes from docs/glossary.rst, lines like `   worker process (工作进程)`.
+A word a rule mistakes (a condition variable's "signal" is 通知, not 信号) is allowed
+for one message by a translator comment above it: `# zh_lint: allow term-variant signal`.
 """
 import argparse
 import collections
@@ -313,7 +315,8 @@ def main(argv):
     linter = Linter(terms)
     translations = collections.defaultdict(list)
     for path, entries in catalogues.items():
-        name = os.path.relpath(path)
+        full = os.path.abspath(path)
+        name = os.path.relpath(full, ROOT) if full.startswith(ROOT + os.sep) else path
         for line, msgid, msgstr, allowed in entries:
             linter.message(name, line, msgid, msgstr, allowed)
             translations[msgid].append((name, line, msgstr))
