@@ -43,7 +43,8 @@ LABELS = {
            "run_of": "The program is {name}, shown in full on its own page; here it "
            "runs with other arguments.",
            "archive_note": "with a CMakeLists.txt that builds them: "
-           "cmake -S . -B build && cmake --build build"},
+           "cmake -S . -B build && cmake --build build",
+           "plot_alt": "{y} against {x} ({example})"},
     "zh_CN": {"source": "源代码", "download": "下载", "build": "编译并运行",
               "output": "输出", "exit": "退出状态", "signal": "被信号终止",
               "time": "运行时间", "captured": "由本次构建实际运行并捕获",
@@ -59,7 +60,8 @@ LABELS = {
               "archive": "下载本章全部示例",
               "run_of": "程序就是 {name}，完整源代码见其单独页面；这里用不同的参数运行它。",
               "archive_note": "附带可直接编译它们的 CMakeLists.txt："
-              "cmake -S . -B build && cmake --build build"},
+              "cmake -S . -B build && cmake --build build",
+              "plot_alt": "{y}随{x}的变化（{example}）"},
 }
 
 
@@ -120,6 +122,93 @@ class SolutionDirective(SphinxDirective):
 
 def labels(env):
     return LABELS.get(env.config.language or "en", LABELS["en"])
+
+
+# Words in pictures (Graphviz labels, plot axes) go through the page's catalogue like
+# the page's other text; code, call names and numbers in them stay as they are.
+class picture_words(addnodes.translatable, nodes.Element):
+    """A word label of a picture on the page. Only the gettext builder sees these
+    nodes (it extracts their text); other builders translate while drawing."""
+
+    def preserve_original_messages(self):
+        pass
+
+    def apply_translated_message(self, original_message, translated_message):
+        pass
+
+    def extract_original_messages(self):
+        return [self["text"]]
+
+
+def words_for_gettext(env, node, texts):
+    """In a gettext build, attach the texts to node, so they reach the catalogue."""
+    if env.app.builder.name != "gettext":
+        return
+    for text in dict.fromkeys(texts):
+        words = picture_words(text=text)
+        words.source, words.line = env.doc2path(env.docname), node.line or 1
+        node += words
+
+
+def page_translation(env):
+    """gettext() of the page's own catalogue, loaded as Sphinx's Locale transform loads
+    it; the identity on English pages."""
+    from sphinx.locale import init as init_locale
+    from sphinx.util.i18n import docname_to_domain
+    if not env.config.language or env.config.language == "en":
+        return lambda text: text
+    dirs = [os.path.join(env.srcdir, d) for d in env.config.locale_dirs]
+    catalog, found = init_locale(dirs, env.config.language,
+                                 docname_to_domain(env.docname, env.config.gettext_compact))
+    return (lambda text: catalog.gettext(text) or text) if found else (lambda text: text)
+
+
+DOT_LABEL = re.compile(r'\b((?:x|head|tail)?label\s*=\s*)"((?:[^"\\]|\\.)*)"')
+CODE_TOKEN = re.compile(r"\S*[()_/.:<>\[\]{}=*&#|+]\S*")
+
+
+def is_words(line):
+    """'phase k', '4 processes each', 'barrier' are words; 'fork()', 'SIGCHLD',
+    '/dev/shm', 'p[0]' are not."""
+    rest = CODE_TOKEN.sub(" ", line)
+    return any(t.islower() and len(t) > 2 for t in re.findall(r"[A-Za-z][A-Za-z'-]*", rest))
+
+
+def dot_label_lines(code):
+    """Each line of each quoted label of a DOT graph that holds words (a record's
+    fields, "a | b", are names and stay as they are)."""
+    for m in DOT_LABEL.finditer(code):
+        if "|" in m.group(2):
+            continue
+        for line in re.split(r"\\[nlr]", m.group(2)):
+            if is_words(line):
+                yield line
+
+
+class DiagramWords(SphinxTransform):
+    """Graphviz labels through the page's catalogue (sphinx.ext.graphviz itself never
+    translates them)."""
+    default_priority = 25
+
+    def apply(self, **kwargs):
+        from sphinx.ext.graphviz import graphviz
+        graphs = list(self.document.findall(graphviz))
+        if not graphs:
+            return
+        if self.app.builder.name == "gettext":
+            for node in graphs:
+                words_for_gettext(self.env, node, dot_label_lines(node["code"]))
+            return
+        translate = page_translation(self.env)
+
+        def label(m):
+            if "|" in m.group(2):
+                return m.group(0)
+            parts = re.split(r"(\\[nlr])", m.group(2))
+            return m.group(1) + '"' + "".join(
+                translate(p).replace('"', '\\"') if is_words(p) else p for p in parts) + '"'
+        for node in graphs:
+            node["code"] = DOT_LABEL.sub(label, node["code"])
 
 
 class ExampleDirective(SphinxDirective):
@@ -326,7 +415,12 @@ class PlotDirective(ExampleDirective):
         self.state.nested_parse(self.content, self.content_offset, caption_holder)
         example_id = self.arguments[0]
         if self.env.app.builder.name == "gettext":
-            return caption_holder.children   # only the caption is translatable
+            # the caption and the axis words are translatable
+            holder = nodes.container()
+            holder.line = self.lineno
+            words_for_gettext(self.env, holder, [AXIS_WORDS.get(self.options[c], self.options[c])
+                                                 for c in ("x", "y")])
+            return caption_holder.children + [holder]
         _, entry = self.lookup()
         output = self.read(entry["output"] + ".txt", "captured output")
         rows = csv_table(output, self.options["table"])
@@ -339,9 +433,12 @@ class PlotDirective(ExampleDirective):
             raise self.error(f"{example_id}: table has no column(s) {sorted(missing)}")
         name = re.sub(r"[^A-Za-z0-9_-]", "_", f"{example_id}-{self.options['table']}")
         png = os.path.join(build_dir(), "plots", self.env.config.language or "en", name + ".png")
-        draw(rows, self.options, ys, png)
+        translate = page_translation(self.env)
+        words = {c: translate(AXIS_WORDS.get(c, c)) for c in (self.options["x"], *ys)}
+        draw(rows, self.options, ys, png, words)
         figure = nodes.figure(classes=["cpp-example-plot"])
-        alt = f"{self.options['y']} against {self.options['x']} ({example_id})"
+        alt = labels(self.env)["plot_alt"].format(
+            y=", ".join(words[y] for y in ys), x=words[self.options["x"]], example=example_id)
         figure += nodes.image(uri=os.path.relpath(png, os.path.dirname(
             self.env.doc2path(self.env.docname))), alt=alt)
         for para in caption_holder.children:
@@ -353,11 +450,23 @@ class PlotDirective(ExampleDirective):
         return [figure]
 
 
-def draw(rows, options, ys, png):
+# Axis words for the CSV columns the examples print: what a reader would call them,
+# with units (translated through the page's catalogue).
+AXIS_WORDS = {"size_bytes": "message size (bytes)",
+              "median_us": "median one-way latency (µs)",
+              "median_mib_s": "median throughput (MiB/s)",
+              "chunksize": "chunk size (tasks per message)",
+              "tasks_per_second": "tasks per second"}
+
+
+def draw(rows, options, ys, png, words):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    # Chinese axis words need a CJK font (fonts-wqy-microhei; Noto CJK also works).
+    plt.rcParams["font.sans-serif"] = ["DejaVu Sans", "WenQuanYi Micro Hei",
+                                       "Noto Sans CJK SC"]
     x, group = options["x"], options.get("group")
     fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100)
     series = {}
@@ -368,8 +477,8 @@ def draw(rows, options, ys, png):
     for label, points in series.items():
         points.sort()
         ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
-    ax.set_xlabel(x)
-    ax.set_ylabel(ys[0] if len(ys) == 1 else ", ".join(ys))
+    ax.set_xlabel(words[x])
+    ax.set_ylabel(", ".join(words[y] for y in ys))
     if "logx" in options:
         ax.set_xscale("log", base=2)
     if "logy" in options:
@@ -579,6 +688,7 @@ def setup(app):
     app.add_directive("cpp-example", ExampleDirective)
     app.add_directive("cpp-example-plot", PlotDirective)
     app.add_transform(BreatheTranslatable)
+    app.add_transform(DiagramWords)
     app.add_transform(ChapterDownload)
     app.connect("env-get-outdated", tooling_changed)
     app.connect("env-purge-doc", purge)
