@@ -11,7 +11,7 @@ catalogues whose path contains TEXT (for local work only; the site test checks a
 Rules:
   markup            a msgstr that docutils does not parse as Sphinx would (system
                     messages, leftover ** * `), whose inline markup differs from the
-                    msgid's (a literal, role, link, bold or italic lost or added), or
+                    msgid's (a literal, role or link lost or added, bold or italic lost), or
                     bold/italic on punctuation alone
   lint-marker       " #noqa", NOLINT, "type: ignore"... copied into a translation
   ascii-quote       "..." or '...' around Chinese (use “”)
