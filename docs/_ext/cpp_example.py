@@ -164,7 +164,7 @@ def page_translation(env):
 
 
 DOT_LABEL = re.compile(r'\b((?:x|head|tail)?label\s*=\s*)"((?:[^"\\]|\\.)*)"')
-CODE_TOKEN = re.compile(r"\S*[()_/.:<>\[\]{}=*&#|+]\S*")
+CODE_TOKEN = re.compile(r"\S*(?:\(\)|\w\(|::|\w\.\w|[_/<>\[\]{}=*&#|+])\S*")
 
 
 def is_words(line):
@@ -201,12 +201,12 @@ class DiagramWords(SphinxTransform):
             return
         translate = page_translation(self.env)
 
-        def label(m):
+        def label(m):   # msgid and msgstr are DOT text: escapes stay as written
             if "|" in m.group(2):
                 return m.group(0)
             parts = re.split(r"(\\[nlr])", m.group(2))
             return m.group(1) + '"' + "".join(
-                translate(p).replace('"', '\\"') if is_words(p) else p for p in parts) + '"'
+                translate(p) if is_words(p) else p for p in parts) + '"'
         for node in graphs:
             node["code"] = DOT_LABEL.sub(label, node["code"])
 
@@ -535,6 +535,37 @@ class BreatheTranslatable(SphinxTransform):
                 if not para.source:
                     para.source = self.document["source"]
                     para.line = desc.line or 1
+                    para["code_words"] = [lit.astext() for lit in para.findall(nodes.literal)]
+                    para["code_original"] = para.astext()
+
+
+class BreatheLiterals(SphinxTransform):
+    """Give a translated Doxygen paragraph its code back. Its msgid is plain text
+    (Breathe's nodes have no reST source), so the translation would show
+    ``std::system_error`` or ``start()`` as prose where the English page shows code:
+    each literal of the original is made a literal again where the translation has it.
+    Runs after the Locale transform (20)."""
+    default_priority = 21
+
+    def apply(self, **kwargs):
+        for para in self.document.findall(nodes.paragraph):
+            words, original = para.get("code_words"), para.get("code_original")
+            for name in ("code_words", "code_original"):
+                if name in para:
+                    del para[name]
+            if not words or para.astext() == original:   # untranslated: as Breathe made it
+                continue
+            code = re.compile("(" + "|".join(
+                re.escape(w) for w in sorted(set(words), key=len, reverse=True)) + ")")
+            for text in list(para.findall(nodes.Text)):
+                if isinstance(text.parent, (nodes.literal, nodes.reference)):
+                    continue
+                parts = code.split(str(text))
+                if len(parts) == 1:
+                    continue
+                new = [nodes.literal(p, p) if i % 2 else nodes.Text(p)
+                       for i, p in enumerate(parts) if p]
+                text.parent.replace(text, new)
 
 
 def check_every_example_shown(app, env):
@@ -688,6 +719,7 @@ def setup(app):
     app.add_directive("cpp-example", ExampleDirective)
     app.add_directive("cpp-example-plot", PlotDirective)
     app.add_transform(BreatheTranslatable)
+    app.add_transform(BreatheLiterals)
     app.add_transform(DiagramWords)
     app.add_transform(ChapterDownload)
     app.connect("env-get-outdated", tooling_changed)
