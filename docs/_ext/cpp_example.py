@@ -535,16 +535,21 @@ class BreatheTranslatable(SphinxTransform):
                 if not para.source:
                     para.source = self.document["source"]
                     para.line = desc.line or 1
-                    para["code_words"] = [lit.astext() for lit in para.findall(nodes.literal)]
+                    para["code_words"] = [n.deepcopy() for n in para.findall(
+                                          lambda n: isinstance(n, CODE_NODES))
+                                          if not isinstance(n.parent, CODE_NODES)]
                     para["code_original"] = para.astext()
 
 
+CODE_NODES = (nodes.literal, nodes.reference, addnodes.pending_xref)
+
+
 class BreatheLiterals(SphinxTransform):
-    """Give a translated Doxygen paragraph its code back. Its msgid is plain text
-    (Breathe's nodes have no reST source), so the translation would show
-    ``std::system_error`` or ``start()`` as prose where the English page shows code:
-    each literal of the original is made a literal again where the translation has it.
-    Runs after the Locale transform (20)."""
+    """Give a translated Doxygen paragraph its code and links back. Its msgid is plain
+    text (Breathe's nodes have no reST source), so the translation would show
+    ``std::system_error`` or ``start()`` as prose where the English page shows code or
+    a link: each literal or link of the original is put back where the translation has
+    its text. Runs after the Locale transform (20)."""
     default_priority = 21
 
     def apply(self, **kwargs):
@@ -555,17 +560,27 @@ class BreatheLiterals(SphinxTransform):
                     del para[name]
             if not words or para.astext() == original:   # untranslated: as Breathe made it
                 continue
+            by_text = {n.astext(): n for n in words if n.astext().strip()}
+            if not by_text:
+                continue
             code = re.compile("(" + "|".join(
-                re.escape(w) for w in sorted(set(words), key=len, reverse=True)) + ")")
+                re.escape(w) for w in sorted(by_text, key=len, reverse=True)) + ")")
             for text in list(para.findall(nodes.Text)):
-                if isinstance(text.parent, (nodes.literal, nodes.reference)):
+                if any(isinstance(a, CODE_NODES) for a in _ancestors(text)):
                     continue
                 parts = code.split(str(text))
                 if len(parts) == 1:
                     continue
-                new = [nodes.literal(p, p) if i % 2 else nodes.Text(p)
+                new = [by_text[p].deepcopy() if i % 2 else nodes.Text(p)
                        for i, p in enumerate(parts) if p]
                 text.parent.replace(text, new)
+
+
+def _ancestors(node):
+    node = node.parent
+    while node is not None:
+        yield node
+        node = node.parent
 
 
 def check_every_example_shown(app, env):
