@@ -543,6 +543,37 @@ class BreatheTranslatable(SphinxTransform):
 
 CODE_NODES = (nodes.literal, nodes.reference, addnodes.pending_xref)
 
+# Python's documentation, in the page's language where it has one.
+PYTHON_DOCS = {"en": "https://docs.python.org/3/library/",
+               "zh_CN": "https://docs.python.org/zh-cn/3/library/"}
+PYTHON_MODULES = ("multiprocessing.shared_memory", "multiprocessing", "concurrent.futures",
+                  "os", "signal", "threading", "asyncio", "subprocess", "queue", "time",
+                  "ctypes", "mmap", "socket", "select", "selectors", "pickle", "resource")
+PYTHON_NAME = re.compile(r"(%s)(\.[A-Za-z_]\w*)+(\(\))?" % "|".join(
+    re.escape(m) for m in PYTHON_MODULES))
+
+
+class PythonDocLinks(SphinxTransform):
+    """A fully qualified Python name in a literal (``multiprocessing.Pool``,
+    ``os.getpid()``) links to its entry in Python's documentation: the Chinese one
+    on Chinese pages, the English one on English pages. Runs after translation."""
+    default_priority = 22
+
+    def apply(self, **kwargs):
+        if self.app.builder.name == "gettext":
+            return
+        base = PYTHON_DOCS.get(self.config.language or "en", PYTHON_DOCS["en"])
+        for literal in list(self.document.findall(nodes.literal)):
+            match = PYTHON_NAME.fullmatch(literal.astext())
+            if not match or any(isinstance(a, CODE_NODES) for a in _ancestors(literal)) \
+                    or isinstance(literal.parent, (nodes.title, addnodes.desc_signature)):
+                continue
+            name = literal.astext().removesuffix("()")
+            module = match.group(1)
+            uri = f"{base}{module}.html#{name}"
+            literal.parent.replace(literal, nodes.reference("", "", literal.deepcopy(),
+                                                            refuri=uri, internal=False))
+
 
 class BreatheLiterals(SphinxTransform):
     """Give a translated Doxygen paragraph its code and links back. Its msgid is plain
@@ -735,6 +766,7 @@ def setup(app):
     app.add_directive("cpp-example-plot", PlotDirective)
     app.add_transform(BreatheTranslatable)
     app.add_transform(BreatheLiterals)
+    app.add_transform(PythonDocLinks)
     app.add_transform(DiagramWords)
     app.add_transform(ChapterDownload)
     app.connect("env-get-outdated", tooling_changed)
