@@ -57,9 +57,20 @@ def glossary_terms():
         return re.findall(r"^   [^ ].*\((.+)\)$", f.read(), flags=re.M)
 
 
+def translated_title(language):
+    """The site's name as the home page's catalogue translates it (index.po), so the
+    sidebar and every <title> carry the name of the language they are in."""
+    from babel.messages.pofile import read_po
+    po = os.path.join(ROOT, "docs", "locales", language, "LC_MESSAGES", "index.po")
+    with open(po, "rb") as f:
+        message = read_po(f).get(project)
+    return message.string if message is not None and message.string else project
+
+
 def per_language(app, config):
     """Settings that depend on -D language=… (applied after this file is read)."""
     if config.language == "zh_CN":
+        config.html_title = translated_title(config.language)
         config.smartquotes = False   # Sphinx 5.3 would curl quotes in Chinese text
         config.html_search_language = "zh"
         # jieba keeps glossary terms whole in the search index (a query is not

@@ -2,7 +2,7 @@
 # Install what the build (and, with --tests, the test suite) needs: Debian packages
 # and npm modules. Idempotent: installs only what is missing.
 #   tools/setup.sh           compilers, CMake, Doxygen, Sphinx and friends
-#   tools/setup.sh --tests   also Chromium, CJK fonts, Java (HTML validator), npm modules
+#   tools/setup.sh --tests   also Chromium, Java (HTML validator), npm modules
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,9 +10,10 @@ build_packages=(
   cmake ninja-build g++ clang libomp-14-dev git gettext
   doxygen python3-sphinx python3-breathe furo python3-sphinx-copybutton
   python3-jieba python3-matplotlib python3-babel graphviz libjs-normalize.css
+  fonts-wqy-microhei
   catch2 libboost-dev libtbb-dev libopenmpi-dev openmpi-bin
 )
-test_packages=(chromium fonts-wqy-microhei default-jre-headless)
+test_packages=(chromium default-jre-headless)
 
 case "${1:-}" in
   "") packages=("${build_packages[@]}") ;;

@@ -54,7 +54,8 @@ LABELS = {
            "run_of": "The program is {name}, shown in full on its own page; here it "
            "runs again, with the command below.",
            "archive_note": "with a CMakeLists.txt that builds them: "
-           "cmake -S . -B build && cmake --build build"},
+           "cmake -S . -B build && cmake --build build",
+           "plot_alt": "{y} against {x} ({example})"},
     "zh_CN": {"source": "源代码", "download": "下载", "build": "编译并运行",
               "output": "输出", "exit": "退出状态", "signal": "被信号终止",
               "time": "运行时间", "captured": "由本次构建实际运行并捕获",
@@ -71,7 +72,8 @@ LABELS = {
               "archive": "下载本章全部示例",
               "run_of": "程序就是 {name}，完整源代码见其单独页面；这里用下面的命令再次运行它。",
               "archive_note": "附带可直接编译它们的 CMakeLists.txt："
-              "cmake -S . -B build && cmake --build build"},
+              "cmake -S . -B build && cmake --build build",
+              "plot_alt": "{y}随{x}的变化（{example}）"},
 }
 
 
@@ -147,6 +149,93 @@ class SolutionDirective(SphinxDirective):
 
 def labels(env):
     return LABELS.get(env.config.language or "en", LABELS["en"])
+
+
+# Words in pictures (Graphviz labels, plot axes) go through the page's catalogue like
+# the page's other text; code, call names and numbers in them stay as they are.
+class picture_words(addnodes.translatable, nodes.Element):
+    """A word label of a picture on the page. Only the gettext builder sees these
+    nodes (it extracts their text); other builders translate while drawing."""
+
+    def preserve_original_messages(self):
+        pass
+
+    def apply_translated_message(self, original_message, translated_message):
+        pass
+
+    def extract_original_messages(self):
+        return [self["text"]]
+
+
+def words_for_gettext(env, node, texts):
+    """In a gettext build, attach the texts to node, so they reach the catalogue."""
+    if env.app.builder.name != "gettext":
+        return
+    for text in dict.fromkeys(texts):
+        words = picture_words(text=text)
+        words.source, words.line = env.doc2path(env.docname), node.line or 1
+        node += words
+
+
+def page_translation(env):
+    """gettext() of the page's own catalogue, loaded as Sphinx's Locale transform loads
+    it; the identity on English pages."""
+    from sphinx.locale import init as init_locale
+    from sphinx.util.i18n import docname_to_domain
+    if not env.config.language or env.config.language == "en":
+        return lambda text: text
+    dirs = [os.path.join(env.srcdir, d) for d in env.config.locale_dirs]
+    catalog, found = init_locale(dirs, env.config.language,
+                                 docname_to_domain(env.docname, env.config.gettext_compact))
+    return (lambda text: catalog.gettext(text) or text) if found else (lambda text: text)
+
+
+DOT_LABEL = re.compile(r'\b((?:x|head|tail)?label\s*=\s*)"((?:[^"\\]|\\.)*)"')
+CODE_TOKEN = re.compile(r"\S*(?:\(\)|\w\(|::|\w\.\w|[_/<>\[\]{}=*&#|+])\S*")
+
+
+def is_words(line):
+    """'phase k', '4 processes each', 'barrier' are words; 'fork()', 'SIGCHLD',
+    '/dev/shm', 'p[0]' are not."""
+    rest = CODE_TOKEN.sub(" ", line)
+    return any(t.islower() and len(t) > 2 for t in re.findall(r"[A-Za-z][A-Za-z'-]*", rest))
+
+
+def dot_label_lines(code):
+    """Each line of each quoted label of a DOT graph that holds words (a record's
+    fields, "a | b", are names and stay as they are)."""
+    for m in DOT_LABEL.finditer(code):
+        if "|" in m.group(2):
+            continue
+        for line in re.split(r"\\[nlr]", m.group(2)):
+            if is_words(line):
+                yield line
+
+
+class DiagramWords(SphinxTransform):
+    """Graphviz labels through the page's catalogue (sphinx.ext.graphviz itself never
+    translates them)."""
+    default_priority = 25
+
+    def apply(self, **kwargs):
+        from sphinx.ext.graphviz import graphviz
+        graphs = list(self.document.findall(graphviz))
+        if not graphs:
+            return
+        if self.app.builder.name == "gettext":
+            for node in graphs:
+                words_for_gettext(self.env, node, dot_label_lines(node["code"]))
+            return
+        translate = page_translation(self.env)
+
+        def label(m):   # msgid and msgstr are DOT text: escapes stay as written
+            if "|" in m.group(2):
+                return m.group(0)
+            parts = re.split(r"(\\[nlr])", m.group(2))
+            return m.group(1) + '"' + "".join(
+                translate(p) if is_words(p) else p for p in parts) + '"'
+        for node in graphs:
+            node["code"] = DOT_LABEL.sub(label, node["code"])
 
 
 class ExampleDirective(SphinxDirective):
@@ -392,7 +481,12 @@ class PlotDirective(ExampleDirective):
         self.state.nested_parse(self.content, self.content_offset, caption_holder)
         example_id = self.arguments[0]
         if self.env.app.builder.name == "gettext":
-            return caption_holder.children   # only the caption is translatable
+            # the caption and the axis words are translatable
+            holder = nodes.container()
+            holder.line = self.lineno
+            words_for_gettext(self.env, holder, [AXIS_WORDS.get(self.options[c], self.options[c])
+                                                 for c in ("x", "y")])
+            return caption_holder.children + [holder]
         _, entry = self.lookup()
         output = self.read(entry["output"] + ".txt", "captured output")
         rows = csv_table(output, self.options["table"])
@@ -405,9 +499,12 @@ class PlotDirective(ExampleDirective):
             raise self.error(f"{example_id}: table has no column(s) {sorted(missing)}")
         name = re.sub(r"[^A-Za-z0-9_-]", "_", f"{example_id}-{self.options['table']}")
         png = os.path.join(build_dir(), "plots", self.env.config.language or "en", name + ".png")
-        draw(rows, self.options, ys, png)
+        translate = page_translation(self.env)
+        words = {c: translate(AXIS_WORDS.get(c, c)) for c in (self.options["x"], *ys)}
+        draw(rows, self.options, ys, png, words)
         figure = nodes.figure(classes=["cpp-example-plot"])
-        alt = f"{self.options['y']} against {self.options['x']} ({example_id})"
+        alt = labels(self.env)["plot_alt"].format(
+            y=", ".join(words[y] for y in ys), x=words[self.options["x"]], example=example_id)
         figure += nodes.image(uri=os.path.relpath(png, os.path.dirname(
             self.env.doc2path(self.env.docname))), alt=alt)
         for para in caption_holder.children:
@@ -419,11 +516,23 @@ class PlotDirective(ExampleDirective):
         return [figure]
 
 
-def draw(rows, options, ys, png):
+# Axis words for the CSV columns the examples print: what a reader would call them,
+# with units (translated through the page's catalogue).
+AXIS_WORDS = {"size_bytes": "message size (bytes)",
+              "median_us": "median one-way latency (µs)",
+              "median_mib_s": "median throughput (MiB/s)",
+              "chunksize": "chunk size (tasks per message)",
+              "tasks_per_second": "tasks per second"}
+
+
+def draw(rows, options, ys, png, words):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    # Chinese axis words need a CJK font (fonts-wqy-microhei; Noto CJK also works).
+    plt.rcParams["font.sans-serif"] = ["DejaVu Sans", "WenQuanYi Micro Hei",
+                                       "Noto Sans CJK SC"]
     x, group = options["x"], options.get("group")
     fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100)
     series = {}
@@ -434,8 +543,8 @@ def draw(rows, options, ys, png):
     for label, points in series.items():
         points.sort()
         ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
-    ax.set_xlabel(x)
-    ax.set_ylabel(ys[0] if len(ys) == 1 else ", ".join(ys))
+    ax.set_xlabel(words[x])
+    ax.set_ylabel(", ".join(words[y] for y in ys))
     if "logx" in options:
         ax.set_xscale("log", base=2)
     if "logy" in options:
@@ -492,6 +601,83 @@ class BreatheTranslatable(SphinxTransform):
                 if not para.source:
                     para.source = self.document["source"]
                     para.line = desc.line or 1
+                    para["code_words"] = [n.deepcopy() for n in para.findall(
+                                          lambda n: isinstance(n, CODE_NODES))
+                                          if not isinstance(n.parent, CODE_NODES)]
+                    para["code_original"] = para.astext()
+
+
+CODE_NODES = (nodes.literal, nodes.reference, addnodes.pending_xref)
+
+# Python's documentation, in the page's language where it has one.
+PYTHON_DOCS = {"en": "https://docs.python.org/3/library/",
+               "zh_CN": "https://docs.python.org/zh-cn/3/library/"}
+PYTHON_MODULES = ("multiprocessing.shared_memory", "multiprocessing", "concurrent.futures",
+                  "os", "signal", "threading", "asyncio", "subprocess", "queue", "time",
+                  "ctypes", "mmap", "socket", "select", "selectors", "pickle", "resource")
+PYTHON_NAME = re.compile(r"(%s)(\.[A-Za-z_]\w*)+(\(\))?" % "|".join(
+    re.escape(m) for m in PYTHON_MODULES))
+
+
+class PythonDocLinks(SphinxTransform):
+    """A fully qualified Python name in a literal (``multiprocessing.Pool``,
+    ``os.getpid()``) links to its entry in Python's documentation: the Chinese one
+    on Chinese pages, the English one on English pages. Runs after translation."""
+    default_priority = 22
+
+    def apply(self, **kwargs):
+        if self.app.builder.name == "gettext":
+            return
+        base = PYTHON_DOCS.get(self.config.language or "en", PYTHON_DOCS["en"])
+        for literal in list(self.document.findall(nodes.literal)):
+            match = PYTHON_NAME.fullmatch(literal.astext())
+            if not match or any(isinstance(a, CODE_NODES) for a in _ancestors(literal)) \
+                    or isinstance(literal.parent, (nodes.title, addnodes.desc_signature)):
+                continue
+            name = literal.astext().removesuffix("()")
+            module = match.group(1)
+            uri = f"{base}{module}.html#{name}"
+            literal.parent.replace(literal, nodes.reference("", "", literal.deepcopy(),
+                                                            refuri=uri, internal=False))
+
+
+class BreatheLiterals(SphinxTransform):
+    """Give a translated Doxygen paragraph its code and links back. Its msgid is plain
+    text (Breathe's nodes have no reST source), so the translation would show
+    ``std::system_error`` or ``start()`` as prose where the English page shows code or
+    a link: each literal or link of the original is put back where the translation has
+    its text. Runs after the Locale transform (20)."""
+    default_priority = 21
+
+    def apply(self, **kwargs):
+        for para in self.document.findall(nodes.paragraph):
+            words, original = para.get("code_words"), para.get("code_original")
+            for name in ("code_words", "code_original"):
+                if name in para:
+                    del para[name]
+            if not words or para.astext() == original:   # untranslated: as Breathe made it
+                continue
+            by_text = {n.astext(): n for n in words if n.astext().strip()}
+            if not by_text:
+                continue
+            code = re.compile("(" + "|".join(
+                re.escape(w) for w in sorted(by_text, key=len, reverse=True)) + ")")
+            for text in list(para.findall(nodes.Text)):
+                if any(isinstance(a, CODE_NODES) for a in _ancestors(text)):
+                    continue
+                parts = code.split(str(text))
+                if len(parts) == 1:
+                    continue
+                new = [by_text[p].deepcopy() if i % 2 else nodes.Text(p)
+                       for i, p in enumerate(parts) if p]
+                text.parent.replace(text, new)
+
+
+def _ancestors(node):
+    node = node.parent
+    while node is not None:
+        yield node
+        node = node.parent
 
 
 def check_every_example_shown(app, env):
@@ -649,6 +835,9 @@ def setup(app):
     app.add_directive("cpp-example-build", BuildDirective)
     app.add_directive("cpp-example-plot", PlotDirective)
     app.add_transform(BreatheTranslatable)
+    app.add_transform(BreatheLiterals)
+    app.add_transform(PythonDocLinks)
+    app.add_transform(DiagramWords)
     app.add_transform(ChapterDownload)
     app.connect("env-get-outdated", tooling_changed)
     app.connect("env-purge-doc", purge)
