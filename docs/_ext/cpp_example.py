@@ -530,9 +530,11 @@ def draw(rows, options, ys, png, words):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    # Chinese axis words need a CJK font (fonts-wqy-microhei; Noto CJK also works).
-    plt.rcParams["font.sans-serif"] = ["DejaVu Sans", "WenQuanYi Micro Hei",
-                                       "Noto Sans CJK SC"]
+    # Chinese axis words need a CJK font first in the list (fonts-wqy-microhei; Noto
+    # CJK also works): matplotlib 3.6 does not fall back glyph by glyph here. Both
+    # have Latin letters too, so one list serves both languages.
+    plt.rcParams["font.sans-serif"] = ["WenQuanYi Micro Hei", "Noto Sans CJK SC",
+                                       "DejaVu Sans"]
     x, group = options["x"], options.get("group")
     fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100)
     series = {}
