@@ -4,7 +4,9 @@
     i18n.py update [DOCS_PREFIX...]   extract messages (sphinx gettext) and merge them
                                       into docs/locales/zh_CN/LC_MESSAGES/<page>.po
     i18n.py check  [DOCS_PREFIX...]   fail unless every message of every page is
-                                      translated and none is fuzzy
+                                      translated and none is fuzzy, and every message
+                                      the English page has now is in its catalogue
+                                      (a stale catalogue shows English on the site)
 
 A prefix such as docs/03_pools limits either command to the pages under it.
 """
@@ -49,24 +51,29 @@ def uses_breathe():
     return False
 
 
-def update(prefixes):
+def extract(pot_dir):
+    """The English pages' messages now: sphinx-build -b gettext into pot_dir."""
     build = os.environ.get("TUTORIAL_BUILD_DIR", os.path.join(ROOT, "build"))
     # Without Doxygen's XML, Breathe renders nothing and the Doxygen messages would
-    # be dropped from the catalogues as obsolete: refuse instead.
+    # be missing (dropped from the catalogues as obsolete): refuse instead.
     if uses_breathe() and not os.path.isfile(os.path.join(build, "doxygen", "xml", "index.xml")):
         sys.exit(f"i18n.py: {build}/doxygen/xml is missing; run `cmake --build "
                  f"{os.path.relpath(build)} --target docs-inputs` first "
                  "(or set TUTORIAL_BUILD_DIR to your build directory)")
+    env = dict(os.environ, TUTORIAL_BUILD_DIR=build)
+    result = subprocess.run(
+        ["/usr/bin/sphinx-build", "-b", "gettext", "-q", "-c", ROOT,
+         "-d", os.path.join(pot_dir, ".doctrees"), DOCS, pot_dir],
+        env=env, text=True, capture_output=True)
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        sys.exit("i18n.py: sphinx-build -b gettext failed")
+    return sorted(glob.glob(os.path.join(pot_dir, "**", "*.pot"), recursive=True))
+
+
+def update(prefixes):
     with tempfile.TemporaryDirectory(prefix="gettext-") as pot_dir:
-        env = dict(os.environ, TUTORIAL_BUILD_DIR=build)
-        result = subprocess.run(
-            ["/usr/bin/sphinx-build", "-b", "gettext", "-q", "-c", ROOT,
-             "-d", os.path.join(pot_dir, ".doctrees"), DOCS, pot_dir],
-            env=env, text=True, capture_output=True)
-        if result.returncode != 0:
-            sys.stderr.write(result.stdout + result.stderr)
-            sys.exit("i18n.py: sphinx-build -b gettext failed")
-        pots = sorted(glob.glob(os.path.join(pot_dir, "**", "*.pot"), recursive=True))
+        pots = extract(pot_dir)
         changed = 0
         for pot in pots:
             page = os.path.relpath(pot, pot_dir)[:-4]
@@ -97,6 +104,9 @@ def pages():
 def check(prefixes):
     failures, total_messages, done_messages = [], 0, 0
     wanted = [p for p in pages() if selected(p, prefixes)]
+    with tempfile.TemporaryDirectory(prefix="gettext-") as pot_dir:
+        now = {os.path.relpath(pot, pot_dir)[:-4]: {m.id for m in read_po(open(pot, "rb")) if m.id}
+               for pot in extract(pot_dir)}
     if not prefixes:
         wanted.append(THEME_CATALOGUE)
     for page in wanted:
@@ -108,6 +118,12 @@ def check(prefixes):
         with open(po, "rb") as f:
             catalog = read_po(f)
         messages = [m for m in catalog if m.id]
+        stale = now.get(page, set()) - {m.id for m in messages}
+        if stale:
+            failures.append(f"{page}: {len(stale)} message(s) of the page are not in its "
+                            f"catalogue, so the Chinese page shows them in English (first: "
+                            f"{str(sorted(stale, key=str)[0])[:60]!r}); run tools/i18n.py update")
+            continue
         untranslated = [m for m in messages if not m.fuzzy and not m.string]
         fuzzy = [m for m in messages if m.fuzzy]
         total_messages += len(messages)
