@@ -1242,9 +1242,10 @@ bool say(const char* claim, bool ok)
 }  // namespace
 
 // ================================ benchmark (--benchmark) ================================
-// What one task costs the pool: map() over a trivial task, so the time per task is the
-// pool's overhead. Python's Pool.map runs the same task with as many workers, in the
-// same run, timed the same way (a warm pool; median, fastest and slowest of several maps).
+// map() over a trivial task, so the time is the pool's own: wall time / tasks with two
+// workers, a throughput (tasks overlap), not the latency of one task. Python's Pool.map
+// runs the same task with as many workers, in the same run, timed the same way (a warm
+// pool; median, fastest and slowest of several maps).
 namespace {
 
 struct Spread {
@@ -1271,10 +1272,11 @@ Spread time_map(std::size_t queued, std::size_t chunksize, const std::vector<std
     std::vector<double> us;
     for (int r = 0; r < runs; ++r) {
         auto t0 = std::chrono::steady_clock::now();
-        bool right = pool.map(square_fn, xs, chunksize) == expected;
-        us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
-                         .count() / static_cast<double>(xs.size()));
-        if (!right) throw std::runtime_error("map returned a wrong result");
+        auto results = pool.map(square_fn, xs, chunksize);
+        auto t1 = std::chrono::steady_clock::now();
+        us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count() /
+                     static_cast<double>(xs.size()));
+        if (results != expected) throw std::runtime_error("map returned a wrong result");  // untimed
     }
     pool.close();
     pool.join();
@@ -1347,7 +1349,7 @@ int benchmark(bool full)
     Spread chunked = time_map(PoolOptions{}.max_queued_per_worker, 256, xs, runs);
     std::printf("%-46s %7s  %s\n", "map(square, xs)", "us/task", "[min .. max]");
     row("ProcessPool, chunksize 1, one task per worker", alone);
-    row("ProcessPool, chunksize 1", queued);
+    row("ProcessPool, chunksize 1, batched (default)", queued);
     row("ProcessPool, chunksize 256", chunked);
 
     auto python = time_python_map(n, python_runs);
@@ -1360,13 +1362,17 @@ int benchmark(bool full)
     row("Python Pool.map, chunksize=256", py_many);
     std::printf("every map returned all %zu results, right and in order\n\n", n);
 
+    // The 20x at chunk size 1 is bought by batching: a worker holds up to 64 queued
+    // tasks, sent many to a send(), and its results come back through shared memory.
+    // The row without batching is printed beside it.
     double ratio_one = py_one.median / queued.median, ratio_many = py_many.median / chunked.median;
     bool met = ratio_one >= 20;
-    std::printf("per-task overhead, Python / ProcessPool at chunksize 1: %.0fx (target >= 20x): %s\n",
-                ratio_one, met ? "met" : "NOT met");
-    std::printf("per-task overhead, Python / ProcessPool at chunksize 1, one task per worker: %.1fx\n",
+    std::printf("time per task (wall time / tasks, 2 workers: a throughput), Python / ProcessPool:\n");
+    std::printf("  chunksize 1, batched (up to 64 tasks queued per worker, results in shared memory): %.0fx "
+                "(target >= 20x): %s\n", ratio_one, met ? "met" : "NOT met");
+    std::printf("  chunksize 1, one task at a time per worker (no batching): %.1fx\n",
                 py_one.median / alone.median);
-    std::printf("per-task overhead, Python / ProcessPool at chunksize 256: %.0fx\n", ratio_many);
+    std::printf("  chunksize 256: %.0fx\n", ratio_many);
     std::printf("the target is reported, not enforced: the same figure varies 3x between machines\n");
     return 0;
 }
