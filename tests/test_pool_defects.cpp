@@ -169,6 +169,12 @@ std::int64_t close_descriptors(std::int64_t x)
     return x;
 }
 
+// How many descriptors the worker holds.
+std::int64_t descriptors_in_worker(std::int64_t)
+{
+    return static_cast<std::int64_t>(open_descriptors());
+}
+
 std::int64_t throw_int(std::int64_t)
 {
     throw 42;
@@ -310,10 +316,15 @@ TEST_CASE("two pools alive at once: each closes and joins on its own")
 {
     ProcessPool a(options_for_tests()), b(options_for_tests());
     auto a_square = a.def(square);
+    auto a_count = a.def(descriptors_in_worker);
     auto b_square = b.def(square);
+    auto b_count = b.def(descriptors_in_worker);
     auto b_text = b.def(text_of_size);
     a.start();
     b.start();
+    // b's workers were forked while a lived, yet hold no more descriptors than a's:
+    // none of a's sockets or its eventfd.
+    CHECK(b.apply(b_count, 0) == a.apply(a_count, 0));
     const std::vector<std::int64_t> xs{1, 2, 3, 4, 5, 6, 7, 8};
     CHECK(a.map(a_square, xs) == b.map(b_square, xs));
     const auto a_pids = a.worker_pids();
@@ -477,6 +488,22 @@ TEST_CASE("start() and terminate() clean up, and never wait without a bound")
         CHECK(no_child_left());
         CHECK(open_descriptors() == descriptors);
         kill_leftovers(left);
+    }
+    SECTION("fork() fails for a replacement: the pool is broken, callers are told") {
+        ProcessPool pool(options_for_tests(1));
+        auto fragile_fn = pool.def(fragile);
+        auto square_fn = pool.def(square);
+        pool.start();
+        g_forks_before_failure = 0;
+        CHECK_THROWS_AS(within(kHang, "apply(fragile, 5)", [&] { return pool.apply(fragile_fn, 5); }),
+                        WorkerLost);
+        // Submitted before or after the dispatcher gave up: either way it fails, naming fork.
+        CHECK_THROWS_WITH(within(kHang, "apply after the failed fork", [&] { return pool.apply(square_fn, 2); }),
+                          Catch::Contains("fork"));
+        CHECK_THROWS_AS(pool.apply(square_fn, 3), BrokenPool);
+        g_forks_before_failure = -1;
+        pool.close();
+        within(kHang, "join of a broken pool", [&] { pool.join(); });
     }
     SECTION("terminate() ends a worker that blocks SIGTERM") {
         void* shared = ::mmap(nullptr, sizeof(std::atomic<int>), PROT_READ | PROT_WRITE,
