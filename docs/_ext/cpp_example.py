@@ -201,15 +201,29 @@ def is_words(line):
     return any(t.islower() and len(t) > 2 for t in re.findall(r"[A-Za-z][A-Za-z'-]*", rest))
 
 
+# A label splits into lines (\n, \l, \r) and, in a record, fields ("{a | <p> b}"):
+# the separators and a field's port name stay; each piece that is words is translated.
+LABEL_PIECES = re.compile(r"(\\[nlr]|\s*[|{}]\s*(?:<[^>]*>\s*)?|^\s*<[^>]*>\s*)")
+
+
+def label_pieces(label):
+    return LABEL_PIECES.split(label)
+
+
+def words_piece(piece, label):
+    """A piece to translate: words, and in a record not one bare identifier (a record's
+    "head | tail" name struct members, which are code)."""
+    if not piece or LABEL_PIECES.fullmatch(piece) or not is_words(piece):
+        return False
+    return not (re.search(r"[|{]", label) and re.fullmatch(r"\s*[A-Za-z_][A-Za-z0-9_]*\s*", piece))
+
+
 def dot_label_lines(code):
-    """Each line of each quoted label of a DOT graph that holds words (a record's
-    fields, "a | b", are names and stay as they are)."""
+    """Each line (or record field) of each quoted label of a DOT graph that holds words."""
     for m in DOT_LABEL.finditer(code):
-        if "|" in m.group(2):
-            continue
-        for line in re.split(r"\\[nlr]", m.group(2)):
-            if is_words(line):
-                yield line
+        for piece in label_pieces(m.group(2)):
+            if words_piece(piece, m.group(2)):
+                yield piece
 
 
 class DiagramWords(SphinxTransform):
@@ -229,11 +243,9 @@ class DiagramWords(SphinxTransform):
         translate = page_translation(self.env)
 
         def label(m):   # msgid and msgstr are DOT text: escapes stay as written
-            if "|" in m.group(2):
-                return m.group(0)
-            parts = re.split(r"(\\[nlr])", m.group(2))
             return m.group(1) + '"' + "".join(
-                translate(p) if is_words(p) else p for p in parts) + '"'
+                translate(p) if words_piece(p, m.group(2)) else p
+                for p in label_pieces(m.group(2))) + '"'
         for node in graphs:
             node["code"] = DOT_LABEL.sub(label, node["code"])
 
