@@ -35,13 +35,13 @@ void check_pt(int err, const char* what) {  // pthread_* return the error number
     if (err != 0) throw std::system_error(err, std::generic_category(), what);
 }
 
+// ANCHOR: accounts
 // Owns a child: if we leave early, it is killed and reaped.
 struct Child {
     ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
     pid_t pid = -1;
 };
 
-// ANCHOR: accounts
 class SharedMutex {
 public:
     SharedMutex() {

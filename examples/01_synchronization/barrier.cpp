@@ -33,12 +33,6 @@ void check_pt(int err, const char* what) {  // pthread_* return the error number
     if (err != 0) throw std::system_error(err, std::generic_category(), what);
 }
 
-// Owns a child: if we leave early, it is killed and reaped.
-struct Child {
-    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
-    pid_t pid = -1;
-};
-
 /// A heat spike in the middle of a cold bar.
 Grid initial_grid() {
     Grid g{};
@@ -129,6 +123,13 @@ Grid serial_result() {
     return g;
 }
 
+// ANCHOR: waiting
+// Owns a child: if we leave early, it is killed and reaped.
+struct Child {
+    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
+    pid_t pid = -1;
+};
+
 // A barrier has no time-out: if one worker dies, the others wait for ever.
 // So the parent waits for its workers with a deadline (10 s for work that
 // takes milliseconds) and leaves the rest to the owners, which kill them.
@@ -150,6 +151,7 @@ bool reaped_in_time(Child* workers, int n) {
     }
     return false;
 }
+// ANCHOR_END: waiting
 
 }  // namespace
 

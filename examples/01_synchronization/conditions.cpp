@@ -28,6 +28,7 @@ void check_pt(int err, const char* what) {  // pthread_* return the error number
     if (err != 0) throw std::system_error(err, std::generic_category(), what);
 }
 
+// ANCHOR: office
 // Owns a child: if we leave early, it is killed and reaped.
 struct Child {
     ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
@@ -43,7 +44,6 @@ timespec deadline_in(long ms) {  // an absolute CLOCK_MONOTONIC time
     return t;
 }
 
-// ANCHOR: office
 // Everything the processes share; every field is guarded by `mutex`. It is
 // built in a MAP_SHARED mapping before fork() (see the first page).
 struct TicketOffice {

@@ -28,6 +28,7 @@ int check(int rc, const char* what) {
     return rc;
 }
 
+// ANCHOR: connection
 // Owns a child: if we leave early, it is killed and reaped.
 struct Child {
     ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
@@ -40,7 +41,6 @@ struct Pool {
     std::atomic<int> in_use{0}, peak{0}, ready{0};
 };
 
-// ANCHOR: connection
 // Holds one connection for its lifetime: Python's `with sem:`. It waits at
 // most 5 s, so a client that died holding a slot cannot hang the others.
 class Connection {

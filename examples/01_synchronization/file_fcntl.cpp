@@ -19,6 +19,7 @@ int check(int rc, const char* what) {
     return rc;
 }
 
+// ANCHOR: holder
 // Owns a child: if we leave early, it is killed and reaped.
 struct Child {
     ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
@@ -40,7 +41,6 @@ struct flock whole_file(short type) {  // l_len = 0: to the end, however long
     return fl;
 }
 
-// ANCHOR: holder
 // The holder takes the lock, says so on `held`, and keeps it until `release`
 // reports end-of-file: the parent closed it, or the parent died.
 int hold_lock(const char* path, Fd& held_w, Fd& release_r) {

@@ -29,6 +29,7 @@ void check_pt(int err, const char* what) {  // pthread_* return the error number
     if (err != 0) throw std::system_error(err, std::generic_category(), what);
 }
 
+// ANCHOR: shared
 // Owns a child: if we leave early, it is killed and reaped.
 struct Child {
     ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
@@ -40,7 +41,6 @@ struct Child {
 // hide a lock inside the C++ library, private to each process: useless here.
 static_assert(std::atomic<long>::is_always_lock_free);
 
-// ANCHOR: shared
 struct Shared {  // built in a MAP_SHARED mapping before fork()
     pthread_mutex_t mutex;
     long counter = 0;  // guarded by mutex

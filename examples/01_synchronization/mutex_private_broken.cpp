@@ -56,7 +56,6 @@ bool wait_until(Pred pred, std::chrono::milliseconds limit) {
     return true;
 }
 
-// ANCHOR: trial
 // The parent holds the mutex; a child blocks on it; the parent unlocks.
 // True if the child then got the lock. It needs microseconds; we give the
 // control 5 s and the private mutex 1 s, then kill the child still blocked.
@@ -94,7 +93,6 @@ bool child_wakes(Shared& s, bool process_shared) {
     if (!blocked) throw std::runtime_error("the child never blocked on the mutex");
     return woke;
 }
-// ANCHOR_END: trial
 
 }  // namespace
 

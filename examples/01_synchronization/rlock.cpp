@@ -58,7 +58,6 @@ struct Account {
         return rc;
     }
 };
-// ANCHOR_END: account
 
 // Owns the mapping and the account in it.
 struct SharedAccount {
@@ -72,6 +71,7 @@ struct SharedAccount {
     SharedAccount(const SharedAccount&) = delete;
     Account* account;
 };
+// ANCHOR_END: account
 
 // ANCHOR: probe
 // Runs probe() in a child and returns the error number it found: the lock as
