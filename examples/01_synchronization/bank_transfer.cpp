@@ -5,6 +5,7 @@
 //
 // Python: the same program with one multiprocessing.Lock per account.
 #include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,13 +13,11 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <cstdio>
-#include <cstdlib>
 #include <iostream>
+#include <mutex>
 #include <new>
 #include <random>
-#include <utility>
-#include <vector>
+#include <system_error>
 
 namespace {
 
@@ -27,22 +26,21 @@ constexpr long kInitialBalance = 1000;
 constexpr int kTellers = 4;  // processes
 constexpr int kTransfersPerTeller = 20000;
 
-[[noreturn]] void die(const char* what) {
-    std::perror(what);
-    std::exit(1);
-}
-
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) die(what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
-
-void check_pt(int err, const char* what) {
-    if (err != 0) {
-        errno = err;
-        die(what);
-    }
+void check_pt(int err, const char* what) {  // pthread_* return the error number
+    if (err != 0) throw std::system_error(err, std::generic_category(), what);
 }
+
+// ANCHOR: accounts
+// Owns a child: if we leave early, it is killed and reaped.
+struct Child {
+    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
+    pid_t pid = -1;
+};
 
 class SharedMutex {
 public:
@@ -73,29 +71,9 @@ struct Bank {
     std::array<Account, kAccounts> accounts;
     std::array<long, kTellers> done_by{};  // each teller writes only its own slot
 };
+// ANCHOR_END: accounts
 
-template <class T>
-class SharedObject {
-public:
-    SharedObject() {
-        void* p = mmap(nullptr, sizeof(T), PROT_READ | PROT_WRITE,
-                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) die("mmap");
-        obj_ = new (p) T{};
-    }
-    ~SharedObject() {
-        obj_->~T();
-        munmap(obj_, sizeof(T));
-    }
-    SharedObject(const SharedObject&) = delete;
-    SharedObject& operator=(const SharedObject&) = delete;
-    T* operator->() const { return obj_; }
-    T& operator*() const { return *obj_; }
-
-private:
-    T* obj_;
-};
-
+// ANCHOR: transfer
 /// Moves `amount` from one account to another if the source can pay.
 /// Both accounts stay locked for the whole check-and-move, and the locks are
 /// always taken lowest index first: if teller A locked 1 then 3 while teller B
@@ -103,20 +81,15 @@ private:
 bool transfer(Bank& bank, int from, int to, long amount) {
     Account& first = bank.accounts[std::min(from, to)];
     Account& second = bank.accounts[std::max(from, to)];
-    first.mutex.lock();
-    second.mutex.lock();
-    bool paid = false;
-    if (bank.accounts[from].balance >= amount) {
-        bank.accounts[from].balance -= amount;
-        bank.accounts[to].balance += amount;
-        paid = true;
-    }
-    second.mutex.unlock();
-    first.mutex.unlock();
-    return paid;
+    std::lock_guard hold_first(first.mutex);  // `with lock:`: unlocked at the end
+    std::lock_guard hold_second(second.mutex);  // of the scope, even on an exception
+    if (bank.accounts[from].balance < amount) return false;
+    bank.accounts[from].balance -= amount;
+    bank.accounts[to].balance += amount;
+    return true;
 }
 
-void teller(Bank& bank, int id) {
+int teller(Bank& bank, int id) {
     std::mt19937 rng(static_cast<unsigned>(id) + 1);  // deterministic per teller
     std::uniform_int_distribution<int> pick(0, kAccounts - 1);
     std::uniform_int_distribution<long> money(1, 300);
@@ -126,52 +99,62 @@ void teller(Bank& bank, int id) {
         if (from == to) continue;
         if (transfer(bank, from, to, money(rng))) ++bank.done_by[id];
     }
+    return 0;
 }
-
-void run_tellers(Bank& bank) {
-    std::vector<pid_t> children;
-    for (int id = 0; id < kTellers; ++id) {
-        std::cout.flush();
-        pid_t pid = check(fork(), "fork");
-        if (pid == 0) {
-            teller(bank, id);
-            std::exit(0);
-        }
-        children.push_back(pid);
-    }
-    for (pid_t pid : children) {
-        int status = 0;
-        check(waitpid(pid, &status, 0), "waitpid");
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("teller failed");
-    }
-}
+// ANCHOR_END: transfer
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// ANCHOR: main
+int main(int argc, char* argv[]) {
     if (argc > 1) {
         std::cerr << "usage: " << argv[0] << '\n';
         return 2;
     }
-    SharedObject<Bank> bank;
-    const long total_before = kAccounts * kInitialBalance;
-    std::cout << kAccounts << " accounts, total " << total_before << "; " << kTellers
-              << " teller processes\n";
+    try {
+        void* p = ::mmap(nullptr, sizeof(Bank), PROT_READ | PROT_WRITE,
+                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
+        struct Unmap { void* p; ~Unmap() { ::munmap(p, sizeof(Bank)); } } unmap{p};
+        Bank& bank = *new (p) Bank{};
+        struct Destroy { Bank& b; ~Destroy() { b.~Bank(); } } destroy{bank};
+        const long total_before = kAccounts * kInitialBalance;
+        std::cout << kAccounts << " accounts, total " << total_before << "; " << kTellers
+                  << " teller processes\n";
 
-    run_tellers(*bank);
-
-    long total_after = 0, done = 0;
-    bool overdrawn = false;
-    for (const Account& a : bank->accounts) {
-        total_after += a.balance;
-        overdrawn = overdrawn || a.balance < 0;
+        Child tellers[kTellers];  // if a fork fails, the started ones are killed
+        for (int id = 0; id < kTellers; ++id) {
+            std::cout.flush();  // else the child prints our buffer again
+            tellers[id].pid = check(::fork(), "fork");
+            if (tellers[id].pid == 0) {  // the teller ends here, whatever happens
+                int code = 1;
+                try { code = teller(bank, id); } catch (...) {}
+                _exit(code);
+            }
+        }
+        bool ok = true;
+        for (Child& t : tellers) {  // each teller ends by itself
+            int status = 0;
+            check(::waitpid(t.pid, &status, 0), "waitpid");
+            t.pid = -1;
+            ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        }
+        long total_after = 0, done = 0;
+        bool overdrawn = false;
+        for (const Account& a : bank.accounts) {
+            total_after += a.balance;
+            overdrawn = overdrawn || a.balance < 0;
+        }
+        for (long n : bank.done_by) done += n;
+        std::cout << "transfers completed: " << done << '\n'
+                  << "total after = " << total_after << " (expected " << total_before << ")"
+                  << (total_after == total_before ? ": no money created or lost\n"
+                                                  : ": INVARIANT BROKEN\n")
+                  << (overdrawn ? "some account is overdrawn\n" : "no account is overdrawn\n");
+        return ok && total_after == total_before && !overdrawn ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::cerr << "bank_transfer: " << e.what() << '\n';
+        return 1;
     }
-    for (long n : bank->done_by) done += n;
-    std::cout << "transfers completed: " << done << '\n';
-    std::cout << "total after = " << total_after << " (expected " << total_before << ")"
-              << (total_after == total_before ? ": no money created or lost\n"
-                                              : ": INVARIANT BROKEN\n");
-    std::cout << (overdrawn ? "some account is overdrawn\n"
-                            : "no account is overdrawn\n");
-    return total_after == total_before && !overdrawn ? 0 : 1;
 }
+// ANCHOR_END: main

@@ -1,116 +1,66 @@
-// bounded_semaphore.cpp — a plain semaphore lets a buggy process release more
-// than was acquired, silently raising the limit. Python's BoundedSemaphore
-// raises ValueError instead. POSIX has no bounded semaphore, so we build one
-// from two semaphores whose sum is always N:
-//     free  — units that may be acquired     (starts at N)
-//     taken — units that may be released     (starts at 0)
+// bounded_semaphore.cpp - a plain semaphore lets a buggy process release more
+// than it acquired, silently raising the limit; Python's BoundedSemaphore raises
+// ValueError instead. POSIX has none, so we build one from two semaphores whose
+// values always add up to N:
+//     free  - units that may be acquired (starts at N)
+//     taken - units that may be released (starts at 0)
 // acquire = wait(free), post(taken); release = trywait(taken), post(free).
-// A release with nothing taken finds `taken` at zero: detected, atomically,
-// with no check-then-act race between processes.
+// A release with nothing taken finds `taken` at 0: detected in one atomic step.
 #include <semaphore.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
-#include <cstdlib>
 #include <iostream>
 #include <new>
 #include <stdexcept>
-#include <utility>
+#include <system_error>
 
 namespace {
 
-[[noreturn]] void die(const char* what) {
-    std::perror(what);
-    std::exit(1);
-}
-
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) die(what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
-void wait_retrying(sem_t* s) {
-    while (sem_wait(s) == -1)
-        if (errno != EINTR) die("sem_wait");
-}
-
-/// Lives in shared memory; usable from every process that maps it.
+// ANCHOR: bounded
+// Lives in a MAP_SHARED mapping; every process that has the mapping can use it.
 class BoundedSemaphore {
 public:
     explicit BoundedSemaphore(unsigned limit) {
-        check(sem_init(&free_, 1, limit), "sem_init");
-        check(sem_init(&taken_, 1, 0), "sem_init");
+        check(::sem_init(&free_, 1, limit), "sem_init");  // pshared = 1
+        check(::sem_init(&taken_, 1, 0), "sem_init");
     }
-    ~BoundedSemaphore() {
-        sem_destroy(&free_);
-        sem_destroy(&taken_);
-    }
+    ~BoundedSemaphore() { ::sem_destroy(&free_); ::sem_destroy(&taken_); }
     BoundedSemaphore(const BoundedSemaphore&) = delete;
-    BoundedSemaphore& operator=(const BoundedSemaphore&) = delete;
 
     void acquire() {
-        wait_retrying(&free_);
-        check(sem_post(&taken_), "sem_post");
+        while (::sem_wait(&free_) == -1)
+            if (errno != EINTR) check(-1, "sem_wait");  // EINTR: a signal, retry
+        check(::sem_post(&taken_), "sem_post");
     }
-    /// Throws std::logic_error (Python: ValueError) if nothing is held.
-    void release() {
-        if (sem_trywait(&taken_) == -1) {
-            if (errno == EAGAIN)
-                throw std::logic_error("semaphore released too many times");
-            die("sem_trywait");
+    void release() {  // throws std::logic_error (Python: ValueError) if nothing is held
+        if (::sem_trywait(&taken_) == -1) {
+            if (errno == EAGAIN) throw std::logic_error("semaphore released too many times");
+            check(-1, "sem_trywait");
         }
-        check(sem_post(&free_), "sem_post");
+        check(::sem_post(&free_), "sem_post");
     }
     int available() {
         int v = 0;
-        check(sem_getvalue(&free_, &v), "sem_getvalue");
+        check(::sem_getvalue(&free_, &v), "sem_getvalue");
         return v;
     }
 
 private:
-    sem_t free_;
-    sem_t taken_;
+    sem_t free_, taken_;
 };
+// ANCHOR_END: bounded
 
-/// Owns an anonymous MAP_SHARED mapping holding one T constructed from args.
-template <class T>
-class SharedObject {
-public:
-    template <class... Args>
-    explicit SharedObject(Args&&... args) {
-        void* p = mmap(nullptr, sizeof(T), PROT_READ | PROT_WRITE,
-                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) die("mmap");
-        obj_ = new (p) T(std::forward<Args>(args)...);
-    }
-    ~SharedObject() {
-        obj_->~T();
-        munmap(obj_, sizeof(T));
-    }
-    SharedObject(const SharedObject&) = delete;
-    SharedObject& operator=(const SharedObject&) = delete;
-    T& operator*() const { return *obj_; }
-
-private:
-    T* obj_;
-};
-
-/// The problem: an ordinary semaphore counts past its initial value.
-int plain_semaphore_after_extra_posts() {
-    sem_t sem;  // used by this process only, so it may live on the stack
-    check(sem_init(&sem, 0, 2), "sem_init");
-    for (int i = 0; i < 3; ++i)
-        check(sem_post(&sem), "sem_post");  // 3 releases, 0 acquires
-    int value = 0;
-    check(sem_getvalue(&sem, &value), "sem_getvalue");
-    sem_destroy(&sem);
-    return value;
-}
-
-/// A worker process with a bug: it releases twice. Exit status 3 = detected.
+// A worker process with a bug: it releases twice. Exit status 3 = refused.
 int buggy_worker(BoundedSemaphore& sem) {
     sem.acquire();
     sem.release();
@@ -123,37 +73,50 @@ int buggy_worker(BoundedSemaphore& sem) {
     return 0;
 }
 
-/// Runs buggy_worker() in a child process; true if the over-release was caught.
-bool over_release_detected_in_child(BoundedSemaphore& sem) {
-    std::cout.flush();
-    pid_t pid = check(fork(), "fork");
-    if (pid == 0) {
-        int code = buggy_worker(sem);
-        std::cout.flush();
-        std::exit(code);
-    }
-    int status = 0;
-    check(waitpid(pid, &status, 0), "waitpid");
-    return WIFEXITED(status) && WEXITSTATUS(status) == 3;
-}
-
 }  // namespace
 
-int main(int argc, char** argv) {
+// ANCHOR: main
+int main(int argc, char* argv[]) {
     if (argc > 1) {
         std::cerr << "usage: " << argv[0] << '\n';
         return 2;
     }
-    int plain = plain_semaphore_after_extra_posts();
-    std::cout << "plain semaphore(2) after 3 extra releases: value = " << plain
-              << " (the limit silently became " << plain << ")\n";
+    try {
+        sem_t plain;  // used by this process only (pshared = 0): the stack is fine
+        check(::sem_init(&plain, 0, 2), "sem_init");
+        for (int i = 0; i < 3; ++i) check(::sem_post(&plain), "sem_post");  // 3 extra releases
+        int value = 0;
+        check(::sem_getvalue(&plain, &value), "sem_getvalue");
+        ::sem_destroy(&plain);
+        std::cout << "plain semaphore(2) after 3 extra releases: value = " << value
+                  << " (the limit silently became " << value << ")\n";
 
-    SharedObject<BoundedSemaphore> shared(2u);
-    bool detected = over_release_detected_in_child(*shared);
-    int available = (*shared).available();
-    std::cout << "bounded semaphore(2): over-release "
-              << (detected ? "detected" : "NOT detected")
-              << "; available = " << available
-              << " (limit 2 kept: " << (available == 2 ? "yes" : "no") << ")\n";
-    return plain == 5 && detected && available == 2 ? 0 : 1;
+        void* p = ::mmap(nullptr, sizeof(BoundedSemaphore), PROT_READ | PROT_WRITE,
+                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
+        struct Unmap { void* p; ~Unmap() { ::munmap(p, sizeof(BoundedSemaphore)); } } unmap{p};
+        BoundedSemaphore& sem = *new (p) BoundedSemaphore(2);
+        struct Destroy { BoundedSemaphore& s; ~Destroy() { s.~BoundedSemaphore(); } } destroy{sem};
+
+        std::cout.flush();  // else the child prints our buffer again
+        const pid_t pid = check(::fork(), "fork");
+        if (pid == 0) {  // the child ends here, whatever happens
+            int code = 1;
+            try { code = buggy_worker(sem); } catch (...) {}
+            std::cout.flush();
+            _exit(code);
+        }
+        int status = 0;
+        check(::waitpid(pid, &status, 0), "waitpid");  // the child ends by itself
+        const bool refused = WIFEXITED(status) && WEXITSTATUS(status) == 3;
+        const int available = sem.available();
+        std::cout << "bounded semaphore(2): over-release "
+                  << (refused ? "refused" : "NOT refused") << "; available = " << available
+                  << " (limit 2 kept: " << (available == 2 ? "yes" : "no") << ")\n";
+        return value == 5 && refused && available == 2 ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::cerr << "bounded_semaphore: " << e.what() << '\n';
+        return 1;
+    }
 }
+// ANCHOR_END: main

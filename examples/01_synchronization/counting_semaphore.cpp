@@ -1,7 +1,7 @@
 // counting_semaphore.cpp — inside ONE process, C++20 has a semaphore in the
 // standard library: std::counting_semaphore<N>. Eight threads share three
 // "connections"; the peak number in use must never exceed three.
-// (It is not process-shared: between processes use sem_t, see semaphores.cpp.)
+// (It is not process-shared: between processes use sem_t, see sem_unnamed.cpp.)
 //
 // Python: threading.Semaphore(3) — the thread version of multiprocessing.Semaphore.
 #include <atomic>
@@ -49,19 +49,24 @@ int main(int argc, char** argv) {
         std::cerr << "usage: " << argv[0] << '\n';
         return 2;
     }
-    std::counting_semaphore<kSlots> slots(kSlots);  // template argument = maximum
-    Stats stats;
-    std::latch start(kThreads);
-    {
-        std::vector<std::jthread> threads;  // jthread joins in its destructor
-        for (int i = 0; i < kThreads; ++i)
-            threads.emplace_back(client, std::ref(slots), std::ref(stats),
-                                 std::ref(start));
+    try {
+        std::counting_semaphore<kSlots> slots(kSlots);  // template argument = maximum
+        Stats stats;
+        std::latch start(kThreads);
+        {
+            std::vector<std::jthread> threads;  // jthread joins in its destructor
+            for (int i = 0; i < kThreads; ++i)
+                threads.emplace_back(client, std::ref(slots), std::ref(stats),
+                                     std::ref(start));
+        }
+        std::cout << kThreads << " threads, " << kSlots
+                  << " slots; served: " << stats.served.load() << '\n';
+        std::cout << "peak in use = " << stats.peak.load() << " (limit " << kSlots << ")"
+                  << (stats.peak.load() <= kSlots ? ": the limit held\n"
+                                                  : ": LIMIT EXCEEDED\n");
+        return stats.served.load() == kThreads && stats.peak.load() <= kSlots ? 0 : 1;
+    } catch (const std::exception& e) {  // std::thread throws if it cannot start one
+        std::cerr << "counting_semaphore: " << e.what() << '\n';
+        return 1;
     }
-    std::cout << kThreads << " threads, " << kSlots
-              << " slots; served: " << stats.served.load() << '\n';
-    std::cout << "peak in use = " << stats.peak.load() << " (limit " << kSlots << ")"
-              << (stats.peak.load() <= kSlots ? ": the limit held\n"
-                                              : ": LIMIT EXCEEDED\n");
-    return stats.served.load() == kThreads && stats.peak.load() <= kSlots ? 0 : 1;
 }

@@ -1,176 +1,152 @@
-// robust_mutex.cpp — a process dies while holding a lock. With an ordinary mutex
-// every other process would now wait forever. A robust mutex hands the lock to
-// the next locker together with the news: pthread_mutex_lock returns EOWNERDEAD.
-// That process repairs the shared data, calls pthread_mutex_consistent, and
-// everybody carries on.
-//
-// Python: multiprocessing.Lock has no such feature — a worker killed inside
-// `with lock:` leaves the lock held for ever.
+// robust_mutex.cpp - a process dies while holding a lock. With an ordinary
+// mutex every other process would wait for ever. A robust mutex hands the lock
+// to the next locker with the news: pthread_mutex_lock returns EOWNERDEAD. That
+// process repairs the data, calls pthread_mutex_consistent, and all carry on.
+// Python: multiprocessing.Lock has no such thing.
 #include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <csignal>
-#include <cstdio>
-#include <cstdlib>
 #include <iostream>
 #include <new>
+#include <system_error>
 
 namespace {
 
-[[noreturn]] void die(const char* what) {
-    std::perror(what);
-    std::exit(1);
-}
-
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) die(what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
-
-void check_pt(int err, const char* what) {
-    if (err != 0) {
-        errno = err;
-        die(what);
-    }
+void check_pt(int err, const char* what) {  // pthread_* return the error number
+    if (err != 0) throw std::system_error(err, std::generic_category(), what);
 }
 
-/// Shared data with an invariant: `a + b == 100`. An update moves units from a
-/// to b in two steps, so a process that dies in between breaks the invariant.
+// Shared data with an invariant, a + b == 100, that an update breaks for a moment.
 struct Ledger {
     pthread_mutex_t mutex;
     int a = 100;
     int b = 0;
-    bool invariant_holds() const { return a + b == 100; }
 };
 
-void init_robust_mutex(pthread_mutex_t& m) {
-    pthread_mutexattr_t attr;
-    check_pt(pthread_mutexattr_init(&attr), "pthread_mutexattr_init");
-    check_pt(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED),
-             "pthread_mutexattr_setpshared");
-    // The kernel keeps a list of robust mutexes each thread holds and marks them
-    // when the thread dies, however it dies (even SIGKILL).
-    check_pt(pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST),
-             "pthread_mutexattr_setrobust");
-    check_pt(pthread_mutex_init(&m, &attr), "pthread_mutex_init");
-    pthread_mutexattr_destroy(&attr);
-}
-
-/// Owns the anonymous shared mapping that holds the Ledger.
+// ANCHOR: mutex
+// Owns the shared mapping (see the first page of this chapter) and the mutex in it.
 class SharedLedger {
 public:
     SharedLedger() {
-        void* p = mmap(nullptr, sizeof(Ledger), PROT_READ | PROT_WRITE,
-                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) die("mmap");
+        pthread_mutexattr_t attr;
+        check_pt(pthread_mutexattr_init(&attr), "pthread_mutexattr_init");
+        check_pt(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED),
+                 "pthread_mutexattr_setpshared");
+        // Robust: glibc keeps a list of the robust mutexes a thread holds in the
+        // thread's own memory and tells the kernel where (set_robust_list(2)). When
+        // the thread dies, however it dies, the kernel walks that list and marks
+        // each mutex "owner died".
+        check_pt(pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST),
+                 "pthread_mutexattr_setrobust");
+        void* p = ::mmap(nullptr, sizeof(Ledger), PROT_READ | PROT_WRITE,
+                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
         ledger_ = new (p) Ledger{};
-        init_robust_mutex(ledger_->mutex);
+        const int err = pthread_mutex_init(&ledger_->mutex, &attr);
+        pthread_mutexattr_destroy(&attr);
+        if (err != 0) { ::munmap(p, sizeof(Ledger)); check_pt(err, "pthread_mutex_init"); }
     }
     ~SharedLedger() {
         pthread_mutex_destroy(&ledger_->mutex);
-        munmap(ledger_, sizeof(Ledger));
+        ::munmap(ledger_, sizeof(Ledger));
     }
     SharedLedger(const SharedLedger&) = delete;
-    SharedLedger& operator=(const SharedLedger&) = delete;
-    Ledger* operator->() const { return ledger_; }
     Ledger& operator*() const { return *ledger_; }
 
 private:
     Ledger* ledger_;
 };
+// ANCHOR_END: mutex
 
-/// The victim: takes the lock, does half an update, and is killed.
-[[noreturn]] void crash_while_holding_lock(Ledger& ledger) {
-    check_pt(pthread_mutex_lock(&ledger.mutex), "pthread_mutex_lock");
-    ledger.a -= 30;  // step 1 of 2 ...
-    raise(SIGKILL);  // ... and the process is gone: no unlock, no cleanup
-    std::_Exit(3);   // not reached
-}
-
-/// Puts the data back into a valid state. Here we can recompute b from a; a
-/// real program might replay a journal or roll back to a checkpoint.
-void repair(Ledger& ledger) {
-    ledger.b = 100 - ledger.a;
-}
-
-/// Locks the ledger; if the previous owner died, repairs it first.
-/// Returns true if a repair was needed.
-bool lock_and_recover(Ledger& ledger) {
-    int rc = pthread_mutex_lock(&ledger.mutex);
-    if (rc == EOWNERDEAD) {
-        // We own the lock now, but the data may be half-updated.
-        std::cout << "pthread_mutex_lock returned EOWNERDEAD: the owner died holding "
-                     "the lock\n";
-        std::cout << "state found: a = " << ledger.a << ", b = " << ledger.b
-                  << (ledger.invariant_holds() ? " (consistent)\n"
-                                               : " (a + b != 100: broken)\n");
-        repair(ledger);
-        // Without this call the mutex becomes unusable (ENOTRECOVERABLE) at unlock.
-        check_pt(pthread_mutex_consistent(&ledger.mutex), "pthread_mutex_consistent");
-        std::cout << "repaired: a = " << ledger.a << ", b = " << ledger.b
-                  << "; pthread_mutex_consistent called\n";
-        return true;
+// ANCHOR: recover
+// Locks; if the owner died, repairs the data first. Returns true if it had to.
+bool lock_and_recover(Ledger& l) {
+    const int rc = pthread_mutex_lock(&l.mutex);
+    if (rc != EOWNERDEAD) {
+        check_pt(rc, "pthread_mutex_lock");
+        return false;
     }
-    check_pt(rc, "pthread_mutex_lock");
-    return false;
+    // We hold the lock now, but the data may be half-updated.
+    std::cout << "pthread_mutex_lock returned EOWNERDEAD: a = " << l.a << ", b = " << l.b
+              << (l.a + l.b == 100 ? " (consistent)\n" : " (a + b != 100: broken)\n");
+    l.b = 100 - l.a;  // the repair; a real program might replay a journal
+    // Without this call the unlock makes the mutex unusable (ENOTRECOVERABLE).
+    check_pt(pthread_mutex_consistent(&l.mutex), "pthread_mutex_consistent");
+    std::cout << "repaired to a = " << l.a << ", b = " << l.b << "; pthread_mutex_consistent\n";
+    return true;
 }
+// ANCHOR_END: recover
 
-int wait_for(pid_t pid) {
+// ANCHOR: children
+// Runs body in a child and returns its status word. The child ends with _exit
+// whatever happens, and both bodies below end by themselves, so the wait is bounded.
+int run_child(int (*body)(Ledger&), Ledger& l) {
+    std::cout.flush();  // else the child inherits our buffer and prints it again
+    const pid_t pid = check(::fork(), "fork");
+    if (pid == 0) {
+        int code = 1;
+        try { code = body(l); } catch (...) {}
+        std::cout.flush();
+        _exit(code);
+    }
     int status = 0;
-    check(waitpid(pid, &status, 0), "waitpid");
+    check(::waitpid(pid, &status, 0), "waitpid");
     return status;
 }
 
-/// Forks a child that dies holding the lock; true if it really died by SIGKILL.
-bool kill_a_lock_holder(Ledger& ledger) {
-    std::cout.flush();
-    pid_t victim = check(fork(), "fork");
-    if (victim == 0) crash_while_holding_lock(ledger);
-    int status = wait_for(victim);
-    bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-    std::cout << "child " << (killed ? "was killed by SIGKILL" : "ended otherwise?!")
-              << " while holding the lock\n";
-    return killed;
+int die_holding_the_lock(Ledger& l) {
+    check_pt(pthread_mutex_lock(&l.mutex), "pthread_mutex_lock");
+    l.a -= 30;         // step 1 of 2 ...
+    ::raise(SIGKILL);  // ... and the process is gone: no unlock, no clean-up
+    return 3;          // not reached
 }
 
-/// After the repair the lock works normally: another process locks it without
-/// EOWNERDEAD and makes an ordinary update.
-bool next_process_locks_normally(Ledger& ledger) {
-    std::cout.flush();
-    pid_t next = check(fork(), "fork");
-    if (next == 0) {
-        bool again = lock_and_recover(ledger);
-        ledger.a -= 10;
-        ledger.b += 10;
-        check_pt(pthread_mutex_unlock(&ledger.mutex), "pthread_mutex_unlock");
-        std::exit(again ? 1 : 0);  // a second EOWNERDEAD would be wrong
-    }
-    int status = wait_for(next);
-    bool next_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    std::cout << "next process locked normally and moved 10: "
-              << (next_ok ? "yes" : "NO") << "; a = " << ledger.a
-              << ", b = " << ledger.b
-              << (ledger.invariant_holds() ? ", a + b = 100\n"
-                                           : ", INVARIANT BROKEN\n");
-    return next_ok && ledger.invariant_holds();
+int lock_normally(Ledger& l) {
+    const bool repaired = lock_and_recover(l);
+    l.a -= 10;
+    l.b += 10;
+    check_pt(pthread_mutex_unlock(&l.mutex), "pthread_mutex_unlock");
+    return repaired ? 1 : 0;  // a second EOWNERDEAD would be wrong
 }
+// ANCHOR_END: children
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// ANCHOR: main
+int main(int argc, char* argv[]) {
     if (argc > 1) {
         std::cerr << "usage: " << argv[0] << '\n';
         return 2;
     }
-    SharedLedger ledger;
-    bool ok = kill_a_lock_holder(*ledger);
+    try {
+        SharedLedger shared;
+        Ledger& l = *shared;
+        const int victim = run_child(die_holding_the_lock, l);
+        const bool killed = WIFSIGNALED(victim) && WTERMSIG(victim) == SIGKILL;
+        std::cout << "child " << (killed ? "killed by SIGKILL" : "ended otherwise?!")
+                  << " while holding the lock\n";
 
-    ok = lock_and_recover(*ledger) && ok;  // must see EOWNERDEAD and repair
-    check_pt(pthread_mutex_unlock(&ledger->mutex), "pthread_mutex_unlock");
+        const bool repaired = lock_and_recover(l);  // must see EOWNERDEAD
+        check_pt(pthread_mutex_unlock(&l.mutex), "pthread_mutex_unlock");
 
-    ok = next_process_locks_normally(*ledger) && ok;
-    return ok ? 0 : 1;
+        const int next = run_child(lock_normally, l);
+        const bool next_ok = WIFEXITED(next) && WEXITSTATUS(next) == 0;
+        std::cout << "next process locked without EOWNERDEAD and moved 10: "
+                  << (next_ok ? "yes" : "NO") << "; a = " << l.a << ", b = " << l.b
+                  << (l.a + l.b == 100 ? ", a + b = 100\n" : ", INVARIANT BROKEN\n");
+        return killed && repaired && next_ok && l.a + l.b == 100 ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::cerr << "robust_mutex: " << e.what() << '\n';
+        return 1;
+    }
 }
+// ANCHOR_END: main
