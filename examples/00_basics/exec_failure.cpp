@@ -43,7 +43,9 @@ int run_program(const char* program, int& status) {
     Fd report_read(fds[0]), report_write(fds[1]);
     std::cout.flush();  // else the child inherits our buffer and prints it again
     Child child(check(::fork(), "fork"));
-    if (child.pid == 0) {  // the child: only async-signal-safe calls, then _exit
+    if (child.pid == 0) {  // the child: exec; if it fails, only write and _exit
+        // execlp's PATH search is not async-signal-safe (execv is): fine with one
+        // thread, not after fork() in a threaded program (see fork_and_threads).
         ::execlp(program, program, static_cast<char*>(nullptr));
         const int err = errno;  // exec returned, so it failed
         [[maybe_unused]] ssize_t n = ::write(report_write.fd, &err, sizeof err);

@@ -61,7 +61,7 @@ int main(int argc, char* argv[]) {
         Child child(check(::fork(), "fork"));
         if (child.pid == 0) {  // the child: only async-signal-safe calls, then _exit
             if (::dup2(out_write.fd, STDOUT_FILENO) != -1)  // fd 1 is now the pipe
-                ::execlp("sh", "sh", "-c", "echo $$", static_cast<char*>(nullptr));
+                ::execl("/bin/sh", "sh", "-c", "echo $$", static_cast<char*>(nullptr));
             _exit(127);  // dup2 or exec failed: the shell's "command not found"
         }
         ::close(std::exchange(out_write.fd, -1));  // ours: while open, no EOF
@@ -76,8 +76,10 @@ int main(int argc, char* argv[]) {
                   << printed.substr(0, printed.find('\n')) << (same ? " ✓" : " ✗")
                   << " exec kept the pid\n";
         const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        std::cout << "sh exited with status " << WEXITSTATUS(status)
-                  << (clean ? " ✓" : " ✗") << '\n';
+        if (WIFSIGNALED(status))  // no exit status to read: WEXITSTATUS would be noise
+            std::cout << "sh was killed by signal " << WTERMSIG(status) << " ✗\n";
+        else
+            std::cout << "sh exited with status " << WEXITSTATUS(status) << (clean ? " ✓" : " ✗") << '\n';
         return (same && clean) ? 0 : 1;
     } catch (const std::exception& e) {
         std::cerr << "fork_exec: " << e.what() << '\n';
