@@ -243,10 +243,59 @@ struct PoolFds {
     }
 };
 
+// The exception types that keep their type across the process boundary, most derived
+// first: a worker sends the position of the first one its exception is, the caller
+// rebuilds that type. 0 means none of them (RemoteError).
+using Carried = std::tuple<std::invalid_argument, std::domain_error, std::length_error,
+                           std::out_of_range, std::logic_error, std::range_error,
+                           std::overflow_error, std::underflow_error, std::system_error,
+                           std::runtime_error, std::bad_alloc>;
+
+template <std::size_t I = 0>
+std::uint8_t kind_of(const std::exception& e)
+{
+    if constexpr (I == std::tuple_size_v<Carried>) {
+        return 0;
+    } else {
+        if (dynamic_cast<const std::tuple_element_t<I, Carried>*>(&e)) return I + 1;
+        return kind_of<I + 1>(e);
+    }
+}
+
 }  // namespace wire
 
-/// The task raised an exception in the worker; what() is that exception's message.
+/// Where a failed task ran: every exception that comes back from a worker carries this.
+/// Find it with origin_of(e) (Python shows it as the remote traceback).
+struct TaskOrigin {
+    pid_t worker_pid = 0;     ///< the worker that ran the task
+    std::size_t index = 0;    ///< the task's position in its map's input (0 for apply)
+};
+
+/// The task threw something that is not one of the standard exception types below
+/// (`throw 42`, std::bad_cast, ...); what() is its message when it had one.
 struct RemoteError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// An exception thrown by a task, rethrown in the caller as the same standard type:
+/// std::invalid_argument arrives as std::invalid_argument, with its message (Python
+/// re-raises the worker's exception type too). A type derived from a standard one arrives
+/// as the nearest standard base (a class of yours derived from std::runtime_error is
+/// caught by `catch (const std::runtime_error&)`).
+template <class E>
+struct FromWorker : E, TaskOrigin {
+    FromWorker(const E& e, TaskOrigin origin) : E(e), TaskOrigin(origin) {}
+};
+
+/// The origin of an exception that came back from a worker, or nullptr for any other.
+inline const TaskOrigin* origin_of(const std::exception& e)
+{
+    return dynamic_cast<const TaskOrigin*>(&e);
+}
+
+/// ResultStream::next() or map() with a time-out: the result was not there in time. The
+/// task still runs; a later next() may return it (Python: multiprocessing.TimeoutError).
+struct ResultTimeout : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 /// The worker running the task died (crash, signal, exit) and no retry was left.
@@ -307,12 +356,21 @@ template <class T>
 class ResultStream {
 public:
     /// The next result, blocking until it is there; std::nullopt after the last one.
-    /// Rethrows the task's exception (RemoteError, WorkerLost, ...) at its position.
-    std::optional<T> next() { return next_(); }
-    explicit ResultStream(std::function<std::optional<T>()> next) : next_(std::move(next)) {}
+    /// Rethrows the task's exception (std::invalid_argument, RemoteError, WorkerLost, ...)
+    /// at its position.
+    std::optional<T> next() { return next_(std::chrono::milliseconds(0)); }
+    /// The same, waiting at most `timeout`: then ResultTimeout, and a later next() may
+    /// still return that result (Python: IMapIterator.next(timeout)).
+    std::optional<T> next(std::chrono::milliseconds timeout)
+    {
+        if (timeout.count() <= 0) throw std::invalid_argument("next(): the timeout must be positive");
+        return next_(timeout);
+    }
+    using Next = std::function<std::optional<T>(std::chrono::milliseconds)>;
+    explicit ResultStream(Next next) : next_(std::move(next)) {}
 
 private:
-    std::function<std::optional<T>()> next_;
+    Next next_;
 };
 
 /// A pool of forked worker processes: Python's multiprocessing.Pool for C++20 on Linux.
@@ -328,6 +386,14 @@ private:
 /// them short and never wait on the pool from inside one.
 class ProcessPool {
 public:
+    /// Callbacks (Python: callback, error_callback): all of a map's results, one result,
+    /// a failure.
+    template <class R>
+    using ListCallback = std::type_identity_t<std::function<void(const std::vector<R>&)>>;
+    template <class R>
+    using ItemCallback = std::type_identity_t<std::function<void(const R&)>>;
+    using ErrorCallback = std::function<void(std::exception_ptr)>;
+
     /// Creates a pool; no process is started before %start(). Throws
     /// std::invalid_argument for zero workers or max_queued_per_worker, or negative
     /// max_retries (Python: ValueError).
@@ -417,125 +483,105 @@ public:
 
     /// Runs fn over tuples of arguments, unpacked with std::apply, in chunks of
     /// chunksize tasks per message; the future holds the results in input order or the
-    /// first failure (Python: starmap_async).
+    /// first failure. on_result gets all the results, on_error the first failure, on the
+    /// dispatcher thread (Python: starmap_async with callback, error_callback).
     template <class R, class... A>
     std::future<std::vector<R>> starmap_async(Function<R(A...)> fn,
                                               const std::vector<std::tuple<A...>>& args,
-                                              std::size_t chunksize = 1)
+                                              std::size_t chunksize = 1,
+                                              ListCallback<R> on_result = {},
+                                              ErrorCallback on_error = {})
     {
-        if (chunksize == 0) throw std::invalid_argument("chunksize must be at least 1, not 0");
         struct Gather {  // touched only by the dispatcher thread, so no lock is needed
             std::vector<std::optional<R>> slots;
             std::size_t remaining;
             bool failed = false;
             std::promise<std::vector<R>> promise;
         };
+        check_chunksize(chunksize);
         auto g = std::make_shared<Gather>();
         g->slots.resize(args.size());
         g->remaining = args.size();
         auto future = g->promise.get_future();
-        if (args.empty()) g->promise.set_value({});
-        std::vector<Job> jobs;
-        for (std::size_t first = 0; first < args.size(); first += chunksize) {
-            std::size_t count = std::min(chunksize, args.size() - first);
-            std::string bytes;
-            for (std::size_t i = first; i < first + count; ++i) bytes += encode(args[i]);
-            jobs.push_back(job(fn.index, static_cast<std::uint32_t>(count), std::move(bytes),
-                   [g, first, count](std::string_view out, std::exception_ptr e) {
-                       if (g->failed) return;
-                       if (e) {
-                           g->failed = true;
-                           g->promise.set_exception(std::move(e));
-                           return;
-                       }
-                       for (std::size_t i = first; i < first + count; ++i)
-                           g->slots[i] = wire::take<R>(out);
-                       g->remaining -= count;
-                       if (g->remaining == 0) {
-                           std::vector<R> results;
-                           for (auto& s : g->slots) results.push_back(std::move(*s));
-                           g->promise.set_value(std::move(results));
-                       }
-                   }));
+        if (args.empty()) {
+            if (on_result) on_result({});
+            g->promise.set_value({});
         }
-        submit(std::move(jobs));  // all chunks at once: one lock, one wake-up
+        submit(chunks(fn.index, args, chunksize, [&](std::size_t first, std::size_t count) -> Done {
+            return [g, first, count, on_result, on_error](std::string_view out, std::exception_ptr e) {
+                if (g->failed) return;
+                if (e) {
+                    g->failed = true;
+                    if (on_error) on_error(e);
+                    g->promise.set_exception(std::move(e));  // see result_of()
+                    return;
+                }
+                for (std::size_t i = first; i < first + count; ++i) g->slots[i] = wire::take<R>(out);
+                g->remaining -= count;
+                if (g->remaining > 0) return;
+                std::vector<R> results;
+                for (auto& s : g->slots) results.push_back(std::move(*s));
+                if (on_result) on_result(results);
+                g->promise.set_value(std::move(results));
+            };
+        }));
         return future;
     }
 
-    /// %starmap_async(), then wait: results in input order (Python: starmap).
+    /// %starmap_async(), then wait: results in input order (Python: starmap). With a
+    /// timeout, throws ResultTimeout if they are not all there in time.
     template <class R, class... A>
     std::vector<R> starmap(Function<R(A...)> fn, const std::vector<std::tuple<A...>>& args,
-                           std::size_t chunksize = 1)
+                           std::size_t chunksize = 1, std::chrono::milliseconds timeout = {})
     {
-        return result_of(starmap_async(fn, args, chunksize));
+        return result_of(starmap_async(fn, args, chunksize), timeout);
     }
 
-    /// Runs a one-argument fn over xs; results in input order (Python: map).
+    /// Runs a one-argument fn over xs without waiting; the future holds the results in
+    /// input order (Python: map_async with callback, error_callback).
     template <class R, class A>
-    std::vector<R> map(Function<R(A)> fn, const std::vector<A>& xs, std::size_t chunksize = 1)
+    std::future<std::vector<R>> map_async(Function<R(A)> fn, const std::vector<A>& xs,
+                                          std::size_t chunksize = 1, ListCallback<R> on_result = {},
+                                          ErrorCallback on_error = {})
     {
-        std::vector<std::tuple<A>> args;
-        for (const A& x : xs) args.emplace_back(x);
-        return starmap(fn, args, chunksize);
+        return starmap_async(fn, as_tuples(xs), chunksize, std::move(on_result), std::move(on_error));
+    }
+
+    /// Runs a one-argument fn over xs; results in input order (Python: map, or
+    /// map_async(...).get(timeout) with a timeout: then ResultTimeout if late).
+    template <class R, class A>
+    std::vector<R> map(Function<R(A)> fn, const std::vector<A>& xs, std::size_t chunksize = 1,
+                       std::chrono::milliseconds timeout = {})
+    {
+        return result_of(map_async(fn, xs, chunksize), timeout);
     }
 
     /// Submits every task now and yields the results lazily, in input order: the first
-    /// result is available while later tasks still run (Python: imap).
+    /// result is available while later tasks still run. on_result runs for each result,
+    /// on_error for each failed chunk (on the dispatcher thread). With chunksize > 1 a
+    /// failure takes the place of its whole chunk (Python: imap).
     template <class R, class A>
-    ResultStream<R> imap(Function<R(A)> fn, const std::vector<A>& xs)
+    ResultStream<R> imap(Function<R(A)> fn, const std::vector<A>& xs, std::size_t chunksize = 1,
+                         ItemCallback<R> on_result = {}, ErrorCallback on_error = {})
     {
-        auto futures = std::make_shared<std::deque<std::future<R>>>();
-        std::vector<Job> jobs;
-        for (const A& x : xs) {
-            auto promise = std::make_shared<std::promise<R>>();
-            futures->push_back(promise->get_future());
-            jobs.push_back(job(fn.index, 1, encode(std::tuple<A>(x)), fulfil<R>(promise)));
-        }
-        submit(std::move(jobs));
-        return ResultStream<R>([futures]() -> std::optional<R> {
-            if (futures->empty()) return std::nullopt;
-            auto f = std::move(futures->front());
-            futures->pop_front();
-            return result_of(std::move(f));
-        });
+        return stream(fn, xs, chunksize, true, std::move(on_result), std::move(on_error));
     }
 
-    /// Like %imap(), but yields each result as soon as it is ready, in completion order
-    /// (Python: imap_unordered).
+    /// Like %imap(), but yields each result as soon as its chunk is done, in completion
+    /// order (Python: imap_unordered).
     template <class R, class A>
-    ResultStream<R> imap_unordered(Function<R(A)> fn, const std::vector<A>& xs)
+    ResultStream<R> imap_unordered(Function<R(A)> fn, const std::vector<A>& xs,
+                                   std::size_t chunksize = 1, ItemCallback<R> on_result = {},
+                                   ErrorCallback on_error = {})
     {
-        struct Inbox {
-            std::mutex mutex;
-            std::condition_variable ready;
-            std::deque<std::future<R>> done;  // completed, in completion order
-            std::size_t remaining;
-        };
-        auto inbox = std::make_shared<Inbox>();
-        inbox->remaining = xs.size();
-        std::vector<Job> jobs;
-        for (const A& x : xs) {
-            jobs.push_back(job(fn.index, 1, encode(std::tuple<A>(x)),
-                   [inbox](std::string_view out, std::exception_ptr e) {
-                       std::promise<R> p;
-                       if (e) p.set_exception(std::move(e));
-                       else p.set_value(wire::take<R>(out));
-                       std::lock_guard lock(inbox->mutex);
-                       inbox->done.push_back(p.get_future());
-                       inbox->ready.notify_one();
-                   }));
-        }
-        submit(std::move(jobs));
-        return ResultStream<R>([inbox]() -> std::optional<R> {
-            std::unique_lock lock(inbox->mutex);
-            if (inbox->remaining == 0) return std::nullopt;
-            inbox->ready.wait(lock, [&] { return !inbox->done.empty(); });
-            auto f = std::move(inbox->done.front());
-            inbox->done.pop_front();
-            --inbox->remaining;
-            lock.unlock();
-            return result_of(std::move(f));
-        });
+        return stream(fn, xs, chunksize, false, std::move(on_result), std::move(on_error));
+    }
+
+    /// True once the pool is broken (see BrokenPool); every submission then throws.
+    bool broken() const
+    {
+        std::lock_guard lock(mutex_);
+        return !broken_.empty();
     }
 
     /// No more tasks may be submitted; the tasks already submitted still run
@@ -584,9 +630,11 @@ public:
     }
 
 private:
-    using Wire = std::function<std::string(std::string_view&, std::uint32_t)>;
+    // Runs `count` tasks of a chunk; sets `item` to the one running (for TaskOrigin).
+    using Wire = std::function<std::string(std::string_view&, std::uint32_t count, std::uint32_t& item)>;
     using Done = std::function<void(std::string_view, std::exception_ptr)>;
     using Clock = std::chrono::steady_clock;
+
 
     // About this much work is queued at a worker (see max_queued_per_worker). Enough to
     // cover a round trip through the dispatcher; little enough that a task stuck behind
@@ -606,6 +654,7 @@ private:
         std::uint32_t fn, count;
         std::string args;
         Done done;
+        std::size_t first = 0;  // its first task's position in the input of its map
         int attempts = 0;
         std::size_t frame_size() const { return 20 + args.size(); }  // u32 u64 u32 u32 args
     };
@@ -632,9 +681,9 @@ private:
         {
             if (pool.started_) throw std::logic_error("def() after start(): workers exist");
             // A chunk is `count` argument tuples in a row; the reply is `count` results.
-            pool.registry_.push_back([fn](std::string_view& in, std::uint32_t count) {
+            pool.registry_.push_back([fn](std::string_view& in, std::uint32_t count, std::uint32_t& i) {
                 std::string out;
-                for (std::uint32_t i = 0; i < count; ++i) {
+                for (i = 0; i < count; ++i) {
                     // Braced initialisation reads the arguments left to right.
                     std::tuple<std::decay_t<A>...> args{wire::take<std::decay_t<A>>(in)...};
                     wire::put(out, std::apply(fn, args));
@@ -645,19 +694,136 @@ private:
         }
     };
 
+    static void check_chunksize(std::size_t chunksize)
+    {
+        if (chunksize == 0) throw std::invalid_argument("chunksize must be at least 1, not 0");
+    }
+
+    template <class A>
+    static std::vector<std::tuple<A>> as_tuples(const std::vector<A>& xs)
+    {
+        std::vector<std::tuple<A>> args;
+        for (const A& x : xs) args.emplace_back(x);
+        return args;
+    }
+
+    // The jobs of a map: chunksize argument tuples each; done_for(first, count) makes
+    // each one's completion.
+    template <class Tuple, class F>
+    static std::vector<Job> chunks(std::uint32_t fn, const std::vector<Tuple>& args,
+                                   std::size_t chunksize, F done_for)
+    {
+        std::vector<Job> jobs;
+        for (std::size_t first = 0; first < args.size(); first += chunksize) {
+            std::size_t count = std::min(chunksize, args.size() - first);
+            std::string bytes;
+            for (std::size_t i = first; i < first + count; ++i) bytes += encode(args[i]);
+            jobs.push_back(job(fn, static_cast<std::uint32_t>(count), std::move(bytes),
+                               done_for(first, count), first));
+        }
+        return jobs;
+    }
+
+    // What imap() and imap_unordered() share with the dispatcher: each chunk's results
+    // or failure, as they arrive.
+    template <class R>
+    struct Stream {
+        std::mutex mutex;
+        std::condition_variable ready;
+        bool ordered;
+        std::vector<std::optional<std::vector<R>>> results;  // per chunk
+        std::vector<std::exception_ptr> errors;              // per chunk
+        std::deque<std::size_t> arrived;   // chunk numbers, in completion order
+        std::vector<bool> has_arrived;
+        std::size_t handed = 0;            // chunks handed out (ordered: the next one's number)
+        std::vector<R> current;            // the chunk being handed out
+        std::size_t current_at = 0;
+
+        std::optional<R> next(std::chrono::milliseconds timeout)
+        {
+            std::unique_lock lock(mutex);
+            for (;;) {
+                if (current_at < current.size()) return std::move(current[current_at++]);
+                if (handed == results.size()) return std::nullopt;
+                auto there = [&] { return ordered ? bool(has_arrived[handed]) : !arrived.empty(); };
+                if (timeout.count() <= 0) ready.wait(lock, there);
+                else if (!ready.wait_for(lock, timeout, there))
+                    throw ResultTimeout("no result within " + std::to_string(timeout.count()) + " ms");
+                std::size_t c = ordered ? handed : arrived.front();
+                if (!ordered) arrived.pop_front();
+                ++handed;
+                if (errors[c]) {
+                    std::exception_ptr e = errors[c];  // the original stays here: see result_of()
+                    lock.unlock();
+                    try {
+                        std::rethrow_exception(e);
+                    } catch (...) {
+                        throw_copy();
+                    }
+                }
+                current = std::move(*results[c]);
+                current_at = 0;
+            }
+        }
+    };
+
+    template <class R, class A>
+    ResultStream<R> stream(Function<R(A)> fn, const std::vector<A>& xs, std::size_t chunksize,
+                           bool ordered, ItemCallback<R> on_result, ErrorCallback on_error)
+    {
+        check_chunksize(chunksize);
+        auto s = std::make_shared<Stream<R>>();
+        s->ordered = ordered;
+        std::size_t n = (xs.size() + chunksize - 1) / chunksize;
+        s->results.resize(n);
+        s->errors.resize(n);
+        s->has_arrived.resize(n);
+        submit(chunks(fn.index, as_tuples(xs), chunksize, [&](std::size_t first, std::size_t count) -> Done {
+            std::size_t c = first / chunksize;
+            return [s, c, count, on_result, on_error](std::string_view out, std::exception_ptr e) {
+                std::vector<R> values;
+                if (!e) {
+                    for (std::size_t i = 0; i < count; ++i) values.push_back(wire::take<R>(out));
+                    if (on_result) for (const R& v : values) on_result(v);
+                } else if (on_error) {
+                    on_error(e);
+                }
+                std::lock_guard lock(s->mutex);
+                if (e) s->errors[c] = std::move(e);
+                else s->results[c] = std::move(values);
+                s->has_arrived[c] = true;
+                s->arrived.push_back(c);
+                s->ready.notify_all();
+            };
+        }));
+        return ResultStream<R>([s](std::chrono::milliseconds timeout) { return s->next(timeout); });
+    }
+
     // Waits for a result. A failure is rethrown as a copy made on this thread while the
     // shared state still holds the original, and the dispatcher hands its reference to the
     // promise (std::move) instead of dropping it later, so the original is never released
     // by the dispatcher thread after we read it. That would be safe, but libstdc++ counts
     // exception references in code ThreadSanitizer cannot see, and it would report a race.
     template <class T>
-    static T result_of(std::future<T> future)
+    static T result_of(std::future<T> future, std::chrono::milliseconds timeout = {})
     {
         std::shared_future<T> shared = future.share();
+        if (timeout.count() > 0 && shared.wait_for(timeout) != std::future_status::ready)
+            throw ResultTimeout("no result within " + std::to_string(timeout.count()) + " ms");
         try {
             return shared.get();
-        } catch (const RemoteError& e) {
-            throw RemoteError(e.what());
+        } catch (...) {
+            throw_copy();
+        }
+    }
+
+    // Inside a catch block: throws a copy of the exception being handled (see result_of()).
+    [[noreturn]] static void throw_copy()
+    {
+        try {
+            throw;
+        } catch (const TaskOrigin&) {  // from a worker: a FromWorker<E>, E in Carried or RemoteError
+            throw_remote_copy(std::make_index_sequence<std::tuple_size_v<wire::Carried>>());
         } catch (const WorkerLost& e) {
             throw WorkerLost(e.what());
         } catch (const TaskTimeout& e) {
@@ -666,6 +832,27 @@ private:
             throw PoolClosed(e.what());
         } catch (const BrokenPool& e) {
             throw BrokenPool(e.what());
+        } catch (...) {
+            throw;  // not one of the pool's: it was thrown on this thread anyway
+        }
+    }
+
+    template <std::size_t... I>
+    [[noreturn]] static void throw_remote_copy(std::index_sequence<I...>)
+    {
+        (try_copy<std::tuple_element_t<I, wire::Carried>>(), ...);
+        try_copy<RemoteError>();
+        throw;
+    }
+
+    template <class E>
+    static void try_copy()  // throws a copy if the exception being handled is a FromWorker<E>
+    {
+        try {
+            throw;
+        } catch (const FromWorker<E>& e) {
+            throw FromWorker<E>(e);
+        } catch (...) {
         }
     }
 
@@ -686,9 +873,44 @@ private:
         return out;
     }
 
-    static Job job(std::uint32_t fn, std::uint32_t count, std::string args, Done done)
+    static Job job(std::uint32_t fn, std::uint32_t count, std::string args, Done done,
+                   std::size_t first = 0)
     {
-        return Job{0, fn, count, std::move(args), std::move(done)};  // submit() sets the id
+        return Job{0, fn, count, std::move(args), std::move(done), first};  // submit() sets the id
+    }
+
+    // A worker's failure() bytes as the exception to throw in the caller: the same
+    // standard type, or RemoteError, carrying the worker's pid and the task's position.
+    static std::exception_ptr remote_error(std::string_view in, pid_t pid, std::size_t first)
+    {
+        auto kind = wire::take<std::uint8_t>(in);
+        auto item = wire::take<std::uint32_t>(in);
+        auto code = wire::take<std::int32_t>(in);
+        auto category = wire::take<std::uint8_t>(in);
+        std::string what(in);
+        TaskOrigin origin{pid, first + item};
+        auto make = [&]<std::size_t... I>(std::index_sequence<I...>) {
+            std::exception_ptr e = std::make_exception_ptr(FromWorker<RemoteError>(RemoteError(what), origin));
+            ((kind == I + 1 ? (e = make_as<std::tuple_element_t<I, wire::Carried>>(what, code, category, origin), 0) : 0), ...);
+            return e;
+        };
+        return make(std::make_index_sequence<std::tuple_size_v<wire::Carried>>());
+    }
+
+    template <class E>
+    static std::exception_ptr make_as(const std::string& what, int code, bool system, TaskOrigin origin)
+    {
+        if constexpr (std::is_same_v<E, std::bad_alloc>) {
+            return std::make_exception_ptr(FromWorker<E>(E(), origin));
+        } else if constexpr (std::is_same_v<E, std::system_error>) {
+            std::error_code ec(code, system ? std::system_category() : std::generic_category());
+            // what() was "<what>: <message>"; the constructor adds ": <message>" again.
+            std::string suffix = ": " + ec.message(), head = what;
+            if (head.ends_with(suffix)) head.resize(head.size() - suffix.size());
+            return std::make_exception_ptr(FromWorker<E>(E(ec, head), origin));
+        } else {
+            return std::make_exception_ptr(FromWorker<E>(E(what), origin));
+        }
     }
 
     // The completion of a single task: fulfil its promise, run its callbacks.
@@ -783,25 +1005,51 @@ private:
         }
     }
 
-    // Request: <u64 id><u32 fn><u32 count><args>. Reply: <u64 id><u8 ok><results or what()>.
+    // Request: <u64 id><u32 fn><u32 count><args>.
+    // Reply:   <u64 id><u8 1><results>, or <u64 id><u8 0><failure> (see failure()).
     std::string run_request(std::string_view in)
     {
         std::string reply;
         wire::put(reply, wire::take<std::uint64_t>(in));
         auto fn = wire::take<std::uint32_t>(in);
         auto count = wire::take<std::uint32_t>(in);
+        std::uint32_t item = 0;
         try {
-            std::string results = registry_.at(fn)(in, count);
+            std::string results = registry_.at(fn)(in, count, item);
             wire::put(reply, std::uint8_t{1});
             reply += results;
-        } catch (const std::exception& e) {
+        } catch (...) {  // `throw 42` too: a failed task, not a dead worker
             wire::put(reply, std::uint8_t{0});
-            reply += e.what();
-        } catch (...) {  // `throw 42`: a failed task too, not a dead worker
-            wire::put(reply, std::uint8_t{0});
-            reply += "an exception not derived from std::exception";
+            reply += failure(item);
         }
         return reply;
+    }
+
+    // The exception being handled, as bytes: <u8 kind><u32 item><i32 error code>
+    // <u8 category: 1 system, else generic><what()>. kind says which standard type it
+    // is (wire::Carried), so that the caller can throw the same type.
+    static std::string failure(std::uint32_t item)
+    {
+        std::uint8_t kind = 0, category = 0;
+        std::int32_t code = 0;
+        std::string what = "an exception not derived from std::exception";
+        try {
+            throw;
+        } catch (const std::exception& e) {
+            kind = wire::kind_of(e);
+            what = e.what();
+            if (auto* s = dynamic_cast<const std::system_error*>(&e)) {
+                code = s->code().value();
+                category = s->code().category() == std::system_category();
+            }
+        } catch (...) {
+        }
+        std::string out;
+        wire::put(out, kind);
+        wire::put(out, item);
+        wire::put(out, code);
+        wire::put(out, category);
+        return out + what;
     }
 
     Worker spawn()
@@ -972,7 +1220,7 @@ private:
         w.front_since = now;  // the next job started when this one ended
         ++w.tasks_done;       // dispatch_loop() recycles it at max_tasks_per_child
         if (ok) job.done(in, nullptr);
-        else job.done({}, error<RemoteError>(std::string(in)));
+        else job.done({}, remote_error(in, w.pid, job.first));
     }
 
     // The loop ends by an exception when an initializer threw or a worker could not be
@@ -1447,9 +1695,11 @@ int demo()
     try {
         pool.apply(fragile_fn, 3);
         ok &= say("exception in worker reaches caller", false);
-    } catch (const RemoteError& e) {
-        ok &= say("exception in worker reaches caller as RemoteError",
-                  std::string(e.what()) == "fragile(3): three is not allowed");
+    } catch (const std::domain_error& e) {  // the worker's type, as in Python
+        const TaskOrigin* origin = origin_of(e);
+        ok &= say("std::domain_error in a worker reaches the caller as std::domain_error",
+                  std::string(e.what()) == "fragile(3): three is not allowed" && origin &&
+                      origin->worker_pid != ::getpid());
     } catch (const std::exception& e) {
         ok &= say(e.what(), false);
     }
@@ -1471,6 +1721,19 @@ int demo()
         ok &= say(e.what(), false);
     }
     ok &= say("the pool still works after crash and time-out", pool.apply(square_fn, 9) == 81);
+
+    std::atomic<int> map_callbacks{0};
+    auto all = pool.map_async(square_fn, xs, 4, [&](const std::vector<std::int64_t>&) { ++map_callbacks; });
+    ok &= say("map_async future holds all squares and its callback ran",
+              all.get() == squares && map_callbacks == 1);
+    auto stream = pool.imap(sleepy_fn, std::vector<std::int64_t>{300, 1}, 2);
+    try {
+        stream.next(std::chrono::milliseconds(20));
+        ok &= say("next(20 ms) on a 300 ms task times out", false);
+    } catch (const ResultTimeout&) {
+        ok &= say("imap(chunksize 2).next(20 ms) on a 300 ms task throws ResultTimeout",
+                  stream.next() == 300 && stream.next() == 1);  // the results are not lost
+    }
     ok &= say("2 workers lost (crash, time-out) and reported", lost.size() == 2);
     ok &= say("workers replaced: more than 2 were started", pool.workers_started() > 2);
 
