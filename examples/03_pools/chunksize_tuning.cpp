@@ -3,8 +3,9 @@
 //
 // Python:  pool.map(f, xs, chunksize=k)   (default: about len(xs) / (4 * workers))
 //
-// Every message costs two system calls each way, a wake-up of the worker and one of the
-// parent. With tiny tasks that fixed cost dominates; sending k tasks per message divides
+// Every message costs three system calls (one send(), then two read()s at the other end:
+// the header, then the values), a poll() when it is a result, and a wake-up of the
+// worker or of the parent. With tiny tasks that fixed cost dominates; sending k tasks per message divides
 // it by k — until chunks are so big that one slow chunk leaves the other workers idle.
 #include <sys/socket.h>
 #include <sys/wait.h>

@@ -155,7 +155,8 @@ private:
         pid_t pid = ::fork();
         check(pid >= 0, "fork");
         if (pid == 0) {
-            for (auto& w : slots_) ::close(w.fd);
+            for (auto& w : slots_)  // the other workers' sockets; -1 for a retired one
+                if (w.fd >= 0) ::close(w.fd);
             ::close(sv[0]);
             if (initializer_) initializer_();  // once per worker, before any task
             TaskMsg t;
@@ -175,6 +176,8 @@ private:
     void retire(Worker& w, const std::string& why)
     {
         ::close(w.fd);
+        w.fd = -1;  // the number is free now: the next socketpair() may reuse it, and a
+                    // replacement child closes every slot's fd (see spawn())
         int status = 0;
         while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {}
         exits_.push_back("worker " + std::to_string(w.pid) + " " + why + ": " + describe(status));

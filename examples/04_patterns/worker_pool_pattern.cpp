@@ -150,8 +150,10 @@ int main(int argc, char* argv[]) {
     tasks.read.close();
     results.write.close();
 
-    // The task queue: all tasks go in now; workers take them one at a time.
-    // 60 small packets fit in the pipe, so this never blocks here.
+    // The task queue: all tasks go in now; workers take them one at a time. A packet
+    // pipe holds only 16 packets (one per buffer slot), so this loop blocks until the
+    // workers have taken some. It cannot deadlock: their results go to the result pipe,
+    // which has room for all 60 while we are still sending.
     for (int id = 0; id < kTasks; ++id) send(tasks.write.get(), Task{id, 100 + id});
     tasks.write.close();   // end of the queue: workers see EOF when it is empty
 
