@@ -734,7 +734,6 @@ private:
         std::vector<std::optional<std::vector<R>>> results;  // per chunk
         std::vector<std::exception_ptr> errors;              // per chunk
         std::deque<std::size_t> arrived;   // chunk numbers, in completion order
-        std::vector<bool> has_arrived;
         std::size_t handed = 0;            // chunks handed out (ordered: the next one's number)
         std::vector<R> current;            // the chunk being handed out
         std::size_t current_at = 0;
@@ -745,7 +744,7 @@ private:
             for (;;) {
                 if (current_at < current.size()) return std::move(current[current_at++]);
                 if (handed == results.size()) return std::nullopt;
-                auto there = [&] { return ordered ? bool(has_arrived[handed]) : !arrived.empty(); };
+                auto there = [&] { return ordered ? results[handed] || errors[handed] : !arrived.empty(); };
                 if (timeout.count() <= 0) ready.wait(lock, there);
                 else if (!ready.wait_for(lock, timeout, there))
                     throw ResultTimeout("no result within " + std::to_string(timeout.count()) + " ms");
@@ -777,7 +776,6 @@ private:
         std::size_t n = (xs.size() + chunksize - 1) / chunksize;
         s->results.resize(n);
         s->errors.resize(n);
-        s->has_arrived.resize(n);
         submit(chunks(fn.index, as_tuples(xs), chunksize, [&](std::size_t first, std::size_t count) -> Done {
             std::size_t c = first / chunksize;
             return [s, c, count, on_result, on_error](std::string_view out, std::exception_ptr e) {
@@ -791,7 +789,6 @@ private:
                 std::lock_guard lock(s->mutex);
                 if (e) s->errors[c] = std::move(e);
                 else s->results[c] = std::move(values);
-                s->has_arrived[c] = true;
                 s->arrived.push_back(c);
                 s->ready.notify_all();
             };
@@ -1030,7 +1027,7 @@ private:
     // is (wire::Carried), so that the caller can throw the same type.
     static std::string failure(std::uint32_t item)
     {
-        std::uint8_t kind = 0, category = 0;
+        std::uint8_t kind = 0, system = 0;
         std::int32_t code = 0;
         std::string what = "an exception not derived from std::exception";
         try {
@@ -1038,17 +1035,12 @@ private:
         } catch (const std::exception& e) {
             kind = wire::kind_of(e);
             what = e.what();
-            if (auto* s = dynamic_cast<const std::system_error*>(&e)) {
-                code = s->code().value();
-                category = s->code().category() == std::system_category();
-            }
+            if (auto* s = dynamic_cast<const std::system_error*>(&e))
+                code = s->code().value(), system = s->code().category() == std::system_category();
         } catch (...) {
         }
         std::string out;
-        wire::put(out, kind);
-        wire::put(out, item);
-        wire::put(out, code);
-        wire::put(out, category);
+        wire::put(out, kind), wire::put(out, item), wire::put(out, code), wire::put(out, system);
         return out + what;
     }
 
