@@ -76,8 +76,10 @@ int main(int argc, char* argv[]) {
         check(static_cast<int>(::write(fd, kConfig, sizeof kConfig)), "write");
         check(::fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
               "fcntl(F_ADD_SEALS)");
-        std::cout << "sealed: F_GET_SEALS = 0x" << std::hex << check(::fcntl(fd, F_GET_SEALS), "fcntl")
-                  << std::dec << " (WRITE | SHRINK | GROW | SEAL)\n";
+        const int seals = check(::fcntl(fd, F_GET_SEALS), "fcntl(F_GET_SEALS)");
+        std::cout << "sealed:" << (seals & F_SEAL_WRITE ? " WRITE" : "")
+                  << (seals & F_SEAL_SHRINK ? " SHRINK" : "") << (seals & F_SEAL_GROW ? " GROW" : "")
+                  << (seals & F_SEAL_SEAL ? " SEAL" : "") << '\n';
 
         std::cout.flush();  // else the child inherits our buffer and prints it again
         Child child(check(::fork(), "fork"));
