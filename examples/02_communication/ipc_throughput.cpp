@@ -16,6 +16,9 @@
 #include <string>
 #include <utility>
 #include <vector>
+#include <stdexcept>
+#include <system_error>
+#include <exception>
 #include <fcntl.h>
 #include <mqueue.h>
 #include <semaphore.h>
@@ -26,8 +29,11 @@
 
 namespace {
 
+const char* const program = "ipc_throughput";
+
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) { std::perror(what); std::exit(1); }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -36,7 +42,14 @@ public:
     template <class Body> explicit Child(Body body) {
         std::fflush(stdout);
         pid_ = check(::fork(), "fork");
-        if (pid_ == 0) { int rc = body(); std::fflush(stdout); ::_exit(rc); }
+        if (pid_ == 0) {  // the child ends here, whatever happens: never in main's code
+            int rc = 1;
+            try { rc = body(); } catch (const std::exception& e) {
+                std::fprintf(stderr, "%s (child): %s\n", program, e.what());
+            } catch (...) {}
+            std::fflush(stdout);
+            ::_exit(rc);
+        }
     }
     ~Child() { if (pid_ > 0) { ::kill(pid_, SIGKILL); wait(); } }
     int wait() {
@@ -76,7 +89,7 @@ public:
             ssize_t k = ::read(r_, p, n);
             if (k == -1 && errno == EINTR) continue;
             check(static_cast<int>(k), "read");
-            if (k == 0) { std::fprintf(stderr, "unexpected EOF\n"); std::exit(1); }
+            if (k == 0) throw std::runtime_error("unexpected end-of-file");
             p += k; n -= static_cast<size_t>(k);
         }
     }
@@ -116,7 +129,7 @@ public:
     void recv(char* p, size_t n) override {
         ssize_t k;
         while ((k = ::mq_receive(mq_, p, size_, nullptr)) == -1) if (errno != EINTR) check(-1, "mq_receive");
-        if (static_cast<size_t>(k) != n) { std::fprintf(stderr, "short message\n"); std::exit(1); }
+        if (static_cast<size_t>(k) != n) throw std::runtime_error("short message");
     }
 private:
     size_t size_;
@@ -234,35 +247,39 @@ const char* const names[] = {"pipe", "socketpair", "POSIX mq", "shared mem"};
 
 int main(int argc, char**) {
     if (argc > 1) { std::fprintf(stderr, "usage: ipc_throughput\n"); return 2; }
+    try {
+        struct Row { const char* label; size_t size; int count; };
+        const Row rows[] = {{"64 B", 64, 20'000}, {"4 KiB", 4096, 5'000}, {"64 KiB", 65536, 400}};
+        bool ok = true;
 
-    struct Row { const char* label; size_t size; int count; };
-    const Row rows[] = {{"64 B", 64, 20'000}, {"4 KiB", 4096, 5'000}, {"64 KiB", 65536, 400}};
-    bool ok = true;
-
-    std::printf("throughput in MB/s (higher is better), one producer -> one consumer\n");
-    std::printf("%-8s %10s %10s %10s %10s\n", "message", names[0], names[1], names[2], names[3]);
-    for (const Row& r : rows) {
-        std::printf("%-8s", r.label);
-        for (int kind = 0; kind < 4; ++kind) {
-            if (kind == 2 && static_cast<long>(r.size) > mq_msgsize_max()) {
-                std::printf(" %10s", "n/a");   // larger than the queue's message limit
-                continue;
+        std::printf("throughput in MB/s (higher is better), one producer -> one consumer\n");
+        std::printf("%-8s %10s %10s %10s %10s\n", "message", names[0], names[1], names[2], names[3]);
+        for (const Row& r : rows) {
+            std::printf("%-8s", r.label);
+            for (int kind = 0; kind < 4; ++kind) {
+                if (kind == 2 && static_cast<long>(r.size) > mq_msgsize_max()) {
+                    std::printf(" %10s", "n/a");   // larger than the queue's message limit
+                    continue;
+                }
+                double mbs = throughput(kind, r.size, r.count);
+                ok = ok && mbs > 0;
+                std::printf(" %10.0f", mbs);
             }
-            double mbs = throughput(kind, r.size, r.count);
-            ok = ok && mbs > 0;
-            std::printf(" %10.0f", mbs);
+            std::printf("\n");
+        }
+
+        std::printf("round trip of a 64-byte message in microseconds (lower is better)\n");
+        std::printf("%-8s", "64 B");
+        for (int kind = 0; kind < 4; ++kind) {
+            double us = round_trip_us(kind, 2'000);
+            ok = ok && us > 0;
+            std::printf(" %10.1f", us);
         }
         std::printf("\n");
+        std::printf("%s\n", ok ? "every message arrived complete and in order" : "FAILED: data damaged");
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "ipc_throughput: %s\n", e.what());
+        return 1;
     }
-
-    std::printf("round trip of a 64-byte message in microseconds (lower is better)\n");
-    std::printf("%-8s", "64 B");
-    for (int kind = 0; kind < 4; ++kind) {
-        double us = round_trip_us(kind, 2'000);
-        ok = ok && us > 0;
-        std::printf(" %10.1f", us);
-    }
-    std::printf("\n");
-    std::printf("%s\n", ok ? "every message arrived complete and in order" : "FAILED: data damaged");
-    return ok ? 0 : 1;
 }

@@ -16,6 +16,9 @@
 #include <string>
 #include <utility>
 #include <vector>
+#include <stdexcept>
+#include <system_error>
+#include <exception>
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -25,8 +28,11 @@
 
 namespace {
 
+const char* const program = "manager_dict_list";
+
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) { std::perror(what); std::exit(1); }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -46,7 +52,14 @@ public:
     template <class Body> explicit Child(Body body) {
         std::fflush(stdout);
         pid_ = check(::fork(), "fork");
-        if (pid_ == 0) { int rc = body(); std::fflush(stdout); ::_exit(rc); }
+        if (pid_ == 0) {  // the child ends here, whatever happens: never in main's code
+            int rc = 1;
+            try { rc = body(); } catch (const std::exception& e) {
+                std::fprintf(stderr, "%s (child): %s\n", program, e.what());
+            } catch (...) {}
+            std::fflush(stdout);
+            ::_exit(rc);
+        }
     }
     Child(Child&& o) noexcept : pid_(std::exchange(o.pid_, -1)) {}
     ~Child() { if (pid_ > 0) { ::kill(pid_, SIGKILL); wait(); } }
@@ -86,6 +99,16 @@ bool recv_msg(int fd, std::string& m) {       // false when the peer is gone
 }
 
 // ----------------------------- the server ------------------------------------
+/// An abstract socket has no file, so no file permissions: ANY local process can
+/// connect and send "shutdown". Python's Manager demands an authkey; here the
+/// kernel tells us who connected (SO_PEERCRED), and we serve only our own user.
+bool same_user(int fd) {
+    ucred peer{};
+    socklen_t len = sizeof peer;
+    check(::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len), "getsockopt(SO_PEERCRED)");
+    return peer.uid == ::getuid();
+}
+
 /// Owns the real containers. It handles one request at a time, so every
 /// single proxy call is atomic -- but a sequence of calls is not.
 class ManagerServer {
@@ -95,8 +118,11 @@ public:
         std::vector<pollfd> fds{{listener_, POLLIN, 0}};
         while (running_) {
             check(::poll(fds.data(), fds.size(), -1), "poll");
-            if (fds[0].revents & POLLIN)
-                fds.push_back({check(::accept(listener_, nullptr, nullptr), "accept"), POLLIN, 0});
+            if (fds[0].revents & POLLIN) {
+                int fd = check(::accept(listener_, nullptr, nullptr), "accept");
+                if (same_user(fd)) fds.push_back({fd, POLLIN, 0});
+                else ::close(fd);        // a stranger: no service, not even "shutdown"
+            }
             for (size_t i = 1; i < fds.size(); ++i) {
                 if (!fds[i].revents) continue;
                 std::string request;
@@ -140,7 +166,7 @@ public:
     std::string call(const std::string& request) {
         send_msg(fd_.get(), request);
         std::string reply;
-        if (!recv_msg(fd_.get(), reply)) { std::fprintf(stderr, "manager gone\n"); std::exit(1); }
+        if (!recv_msg(fd_.get(), reply)) throw std::runtime_error("the manager is gone");
         return reply;
     }
 private:
@@ -199,45 +225,49 @@ double shared_memory_ns_per_increment(int n) {
 
 int main(int argc, char**) {
     if (argc > 1) { std::fprintf(stderr, "usage: manager_dict_list\n"); return 2; }
+    try {
+        // Listen BEFORE forking the server: clients can connect at once, no race.
+        const Address manager("manager_dict_list-" + std::to_string(::getpid()));
+        Fd listener(check(::socket(AF_UNIX, SOCK_SEQPACKET, 0), "socket"));
+        check(::bind(listener.get(), manager.get(), manager.len), "bind");
+        check(::listen(listener.get(), 16), "listen");
+        Child server([&] { return ManagerServer(listener.get()).serve(); });
+        listener.reset();
 
-    // Listen BEFORE forking the server: clients can connect at once, no race.
-    const Address manager("manager_dict_list-" + std::to_string(::getpid()));
-    Fd listener(check(::socket(AF_UNIX, SOCK_SEQPACKET, 0), "socket"));
-    check(::bind(listener.get(), manager.get(), manager.len), "bind");
-    check(::listen(listener.get(), 16), "listen");
-    Child server([&] { return ManagerServer(listener.get()).serve(); });
-    listener.reset();
+        std::vector<Child> workers;
+        for (int id = 0; id < clients; ++id) workers.emplace_back([&manager, id] { return client(manager, id); });
+        bool ok = true;
+        for (auto& w : workers) ok = (w.wait() == 0) && ok;
 
-    std::vector<Child> workers;
-    for (int id = 0; id < clients; ++id) workers.emplace_back([&manager, id] { return client(manager, id); });
-    bool ok = true;
-    for (auto& w : workers) ok = (w.wait() == 0) && ok;
+        Connection conn(manager);
+        DictProxy d(conn);
+        ListProxy l(conn);
+        const long expected = clients * rounds;
+        long hits = d.get("hits"), racy = d.get("racy"), items = l.size();
+        std::printf("d.add('hits', 1), one call each : hits = %ld (expected %ld)\n", hits, expected);
+        std::printf("d.set(k, d.get(k) + 1), two calls: racy = %ld of %ld, %ld lost\n", racy,
+                    expected, expected - racy);
+        std::printf("list has %ld items (expected %d)\n", items, clients);
 
-    Connection conn(manager);
-    DictProxy d(conn);
-    ListProxy l(conn);
-    const long expected = clients * rounds;
-    long hits = d.get("hits"), racy = d.get("racy"), items = l.size();
-    std::printf("d.add('hits', 1), one call each : hits = %ld (expected %ld)\n", hits, expected);
-    std::printf("d.set(k, d.get(k) + 1), two calls: racy = %ld of %ld, %ld lost\n", racy,
-                expected, expected - racy);
-    std::printf("list has %ld items (expected %d)\n", items, clients);
+        // Cost of convenience: every proxy call is a round trip to the server.
+        constexpr int calls = 2000;
+        auto t0 = std::chrono::steady_clock::now();
+        for (int i = 0; i < calls; ++i) d.add("timing", 1);
+        std::chrono::duration<double, std::micro> dt = std::chrono::steady_clock::now() - t0;
+        double proxy_ns = dt.count() * 1000 / calls;
+        double shm_ns = shared_memory_ns_per_increment(1'000'000);
+        std::printf("one proxy call: %.1f us; one atomic increment in shared memory: %.1f ns\n",
+                    proxy_ns / 1000, shm_ns);
+        // A figure to read, not a claim to enforce: it varies with the machine.
+        std::printf("a proxy call costs %.0fx an increment in shared memory: use the manager for "
+                    "convenience, not for speed\n", proxy_ns / shm_ns);
 
-    // Cost of convenience: every proxy call is a round trip to the server.
-    constexpr int calls = 2000;
-    auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < calls; ++i) d.add("timing", 1);
-    std::chrono::duration<double, std::micro> dt = std::chrono::steady_clock::now() - t0;
-    double proxy_ns = dt.count() * 1000 / calls;
-    double shm_ns = shared_memory_ns_per_increment(1'000'000);
-    std::printf("one proxy call: %.1f us; one atomic increment in shared memory: %.1f ns\n",
-                proxy_ns / 1000, shm_ns);
-    // A figure to read, not a claim to enforce: it varies with the machine.
-    std::printf("a proxy call costs %.0fx an increment in shared memory: use the manager for "
-                "convenience, not for speed\n", proxy_ns / shm_ns);
-
-    conn.call("shutdown");
-    ok = (server.wait() == 0) && ok && hits == expected && items == clients;
-    std::printf("%s\n", ok ? "manager shut down cleanly" : "FAILED");
-    return ok ? 0 : 1;
+        conn.call("shutdown");
+        ok = (server.wait() == 0) && ok && hits == expected && items == clients;
+        std::printf("%s\n", ok ? "manager shut down cleanly" : "FAILED");
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "manager_dict_list: %s\n", e.what());
+        return 1;
+    }
 }

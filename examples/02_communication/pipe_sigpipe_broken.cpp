@@ -7,13 +7,19 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <stdexcept>
+#include <system_error>
+#include <exception>
 #include <sys/wait.h>
 #include <unistd.h>
 
 namespace {
 
+const char* const program = "pipe_sigpipe_broken";
+
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) { std::perror(what); std::exit(1); }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -34,7 +40,14 @@ public:
     template <class Body> explicit Child(Body body) {
         std::fflush(stdout);
         pid_ = check(::fork(), "fork");
-        if (pid_ == 0) { int rc = body(); std::fflush(stdout); ::_exit(rc); }
+        if (pid_ == 0) {  // the child ends here, whatever happens: never in main's code
+            int rc = 1;
+            try { rc = body(); } catch (const std::exception& e) {
+                std::fprintf(stderr, "%s (child): %s\n", program, e.what());
+            } catch (...) {}
+            std::fflush(stdout);
+            ::_exit(rc);
+        }
     }
     ~Child() { if (pid_ > 0) { ::kill(pid_, SIGKILL); wait_status(); } }
     int wait_status() {
@@ -54,10 +67,8 @@ int endless_writer(int fd) {
     std::signal(SIGPIPE, SIG_DFL);
     for (long i = 0;; ++i) {
         std::string line = "line " + std::to_string(i) + "\n";
-        if (::write(fd, line.data(), line.size()) == -1) {
-            std::perror("writer: write");   // not reached: SIGPIPE kills first
-            return 1;
-        }
+        // With no reader left, write() never returns: SIGPIPE kills us first.
+        check(static_cast<int>(::write(fd, line.data(), line.size())), "write");
     }
 }
 
@@ -65,30 +76,34 @@ int endless_writer(int fd) {
 
 int main(int argc, char**) {
     if (argc > 1) { std::fprintf(stderr, "usage: pipe_sigpipe_broken\n"); return 2; }
+    try {
+        int fds[2];
+        check(::pipe(fds), "pipe");
+        Fd read_end(fds[0]), write_end(fds[1]);
 
-    int fds[2];
-    check(::pipe(fds), "pipe");
-    Fd read_end(fds[0]), write_end(fds[1]);
+        Child writer([&] { read_end.reset(); return endless_writer(write_end.get()); });
+        write_end.reset();
 
-    Child writer([&] { read_end.reset(); return endless_writer(write_end.get()); });
-    write_end.reset();
+        // Read one chunk, then lose interest: closing the last read end means
+        // the writer's next write() has nobody to deliver to.
+        char buf[64];
+        ssize_t n = check(static_cast<int>(::read(read_end.get(), buf, sizeof buf)), "read");
+        std::printf("reader read %zd bytes, then closed the read end\n", n);
+        read_end.reset();
 
-    // Read one chunk, then lose interest: closing the last read end means
-    // the writer's next write() has nobody to deliver to.
-    char buf[64];
-    ssize_t n = check(static_cast<int>(::read(read_end.get(), buf, sizeof buf)), "read");
-    std::printf("reader read %zd bytes, then closed the read end\n", n);
-    read_end.reset();
-
-    int status = writer.wait_status();
-    bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE;
-    if (WIFSIGNALED(status))
-        std::printf("waitpid: writer was killed by signal %s (%d), no error message printed\n",
-                    WTERMSIG(status) == SIGPIPE ? "SIGPIPE" : strsignal(WTERMSIG(status)),
-                    WTERMSIG(status));
-    else
-        std::printf("waitpid: writer exited with status %d (unexpected)\n", WEXITSTATUS(status));
-    std::printf("%s\n", killed ? "shown: a write to a pipe without readers raises SIGPIPE"
-                               : "FAILED to show SIGPIPE");
-    return killed ? 0 : 1;
+        int status = writer.wait_status();
+        bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE;
+        if (WIFSIGNALED(status))
+            std::printf("waitpid: writer was killed by signal %s (%d), no error message printed\n",
+                        WTERMSIG(status) == SIGPIPE ? "SIGPIPE" : strsignal(WTERMSIG(status)),
+                        WTERMSIG(status));
+        else
+            std::printf("waitpid: writer exited with status %d (unexpected)\n", WEXITSTATUS(status));
+        std::printf("%s\n", killed ? "shown: a write to a pipe without readers raises SIGPIPE"
+                                   : "FAILED to show SIGPIPE");
+        return killed ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "pipe_sigpipe_broken: %s\n", e.what());
+        return 1;
+    }
 }

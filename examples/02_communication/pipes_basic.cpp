@@ -11,13 +11,19 @@
 #include <utility>
 #include <vector>
 #include <cerrno>
+#include <stdexcept>
+#include <system_error>
+#include <exception>
 #include <sys/wait.h>
 #include <unistd.h>
 
 namespace {
 
+const char* const program = "pipes_basic";
+
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) { std::perror(what); std::exit(1); }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -50,8 +56,11 @@ public:
     template <class Body> explicit Child(Body body) {
         std::fflush(stdout);             // or the child inherits unflushed text
         pid_ = check(::fork(), "fork");
-        if (pid_ == 0) {
-            int rc = body();
+        if (pid_ == 0) {  // the child ends here, whatever happens: never in main's code
+            int rc = 1;
+            try { rc = body(); } catch (const std::exception& e) {
+                std::fprintf(stderr, "%s (child): %s\n", program, e.what());
+            } catch (...) {}
             std::fflush(stdout);
             ::_exit(rc);
         }
@@ -156,9 +165,14 @@ bool demo_epipe() {
 
 int main(int argc, char**) {
     if (argc > 1) { std::fprintf(stderr, "usage: pipes_basic\n"); return 2; }
-    bool ok = demo_eof();
-    ok = demo_pipe_buf_atomicity() && ok;
-    ok = demo_epipe() && ok;
-    std::printf("%s\n", ok ? "all pipe claims hold" : "FAILED");
-    return ok ? 0 : 1;
+    try {
+        bool ok = demo_eof();
+        ok = demo_pipe_buf_atomicity() && ok;
+        ok = demo_epipe() && ok;
+        std::printf("%s\n", ok ? "all pipe claims hold" : "FAILED");
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "pipes_basic: %s\n", e.what());
+        return 1;
+    }
 }

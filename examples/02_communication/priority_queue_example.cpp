@@ -11,6 +11,9 @@
 #include <iterator>
 #include <utility>
 #include <vector>
+#include <stdexcept>
+#include <system_error>
+#include <exception>
 #include <fcntl.h>
 #include <mqueue.h>
 #include <sys/wait.h>
@@ -18,8 +21,11 @@
 
 namespace {
 
+const char* const program = "priority_queue_example";
+
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) { std::perror(what); std::exit(1); }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -46,7 +52,14 @@ public:
     template <class Body> explicit Child(Body body) {
         std::fflush(stdout);
         pid_ = check(::fork(), "fork");
-        if (pid_ == 0) { int rc = body(); std::fflush(stdout); ::_exit(rc); }
+        if (pid_ == 0) {  // the child ends here, whatever happens: never in main's code
+            int rc = 1;
+            try { rc = body(); } catch (const std::exception& e) {
+                std::fprintf(stderr, "%s (child): %s\n", program, e.what());
+            } catch (...) {}
+            std::fflush(stdout);
+            ::_exit(rc);
+        }
     }
     ~Child() { if (pid_ > 0) { ::kill(pid_, SIGKILL); wait(); } }
     int wait() {
@@ -80,27 +93,33 @@ int sender(mqd_t mq) {
 
 int main(int argc, char**) {
     if (argc > 1) { std::fprintf(stderr, "usage: priority_queue_example\n"); return 2; }
+    try {
+        constexpr long msg_size = 64;
+        OwnedQueue queue("/priority_queue_example-" + std::to_string(::getpid()), 8, msg_size);
 
-    constexpr long msg_size = 64;
-    OwnedQueue queue("/priority_queue_example-" + std::to_string(::getpid()), 8, msg_size);
+        // All jobs are queued before anyone receives, so the order we see is
+        // decided by the priorities alone.
+        Child child([&] { return sender(queue.get()); });
+        // Only a sender that finished has queued all six: else mq_receive() would
+        // wait for a message that never comes.
+        if (child.wait() != 0) throw std::runtime_error("the sender failed");
 
-    // All jobs are queued before anyone receives, so the order we see is
-    // decided by the priorities alone.
-    Child child([&] { return sender(queue.get()); });
-    bool ok = child.wait() == 0;
-
-    std::vector<std::string> got;
-    char buf[msg_size];
-    for (size_t i = 0; i < std::size(jobs); ++i) {
-        unsigned prio = 0;
-        ssize_t n = ::mq_receive(queue.get(), buf, sizeof buf, &prio);
-        check(static_cast<int>(n), "mq_receive");
-        got.emplace_back(buf, static_cast<size_t>(n));
-        std::printf("received priority %u: %s\n", prio, got.back().c_str());
+        std::vector<std::string> got;
+        char buf[msg_size];
+        for (size_t i = 0; i < std::size(jobs); ++i) {
+            unsigned prio = 0;
+            ssize_t n = ::mq_receive(queue.get(), buf, sizeof buf, &prio);
+            check(static_cast<int>(n), "mq_receive");
+            got.emplace_back(buf, static_cast<size_t>(n));
+            std::printf("received priority %u: %s\n", prio, got.back().c_str());
+        }
+        const std::vector<std::string> expected = {"SERVER IS DOWN", "fix login bug",
+            "answer email A", "answer email B", "write the weekly report", "water the plants"};
+        const bool ok = got == expected;
+        std::printf("%s\n", ok ? "highest priority first, FIFO within one priority" : "FAILED");
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "priority_queue_example: %s\n", e.what());
+        return 1;
     }
-    const std::vector<std::string> expected = {"SERVER IS DOWN", "fix login bug",
-        "answer email A", "answer email B", "write the weekly report", "water the plants"};
-    ok = ok && got == expected;
-    std::printf("%s\n", ok ? "highest priority first, FIFO within one priority" : "FAILED");
-    return ok ? 0 : 1;
 }

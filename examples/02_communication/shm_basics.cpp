@@ -8,6 +8,9 @@
 #include <cstring>
 #include <string>
 #include <utility>
+#include <stdexcept>
+#include <system_error>
+#include <exception>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -16,8 +19,11 @@
 
 namespace {
 
+const char* const program = "shm_basics";
+
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) { std::perror(what); std::exit(1); }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -33,17 +39,27 @@ public:
     /// Gives a freshly created object (size 0) its size and maps it.
     static SharedMemory sized(int fd, const std::string& name, size_t size) {
         if (::ftruncate(fd, static_cast<off_t>(size)) == -1) {  // a new object has size 0
+            int err = errno;             // close() and shm_unlink() may change errno
             ::close(fd);
             ::shm_unlink(name.c_str());
-            check(-1, "ftruncate");
+            throw std::system_error(err, std::generic_category(), "ftruncate");
         }
         return SharedMemory(fd, size);
     }
-    /// Attaches to an existing object; its size comes from fstat().
+    /// Attaches to an existing object; its size comes from fstat(). The name
+    /// exists from the creator's shm_open(), but the size only from its
+    /// ftruncate(): until then the size is 0 and mmap() fails. So a nonzero
+    /// size is the "ready" signal, and we wait for it -- with a time-out.
     static SharedMemory attach(const std::string& name) {
         int fd = check(::shm_open(name.c_str(), O_RDWR, 0), "shm_open(attach)");
         struct stat st{};
-        check(::fstat(fd, &st), "fstat");
+        for (int tries = 0; check(::fstat(fd, &st), "fstat") == 0 && st.st_size == 0; ++tries) {
+            if (tries == 1000) {
+                ::close(fd);
+                throw std::runtime_error("shm_open(attach): still size 0 after 1 s");
+            }
+            ::usleep(1000);
+        }
         return SharedMemory(fd, static_cast<size_t>(st.st_size));
     }
     SharedMemory(SharedMemory&& o) noexcept
@@ -54,8 +70,9 @@ public:
 private:
     SharedMemory(int fd, size_t size) : size_(size) {
         addr_ = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        int err = errno;
         ::close(fd);                     // the mapping keeps the object alive
-        if (addr_ == MAP_FAILED) check(-1, "mmap");
+        if (addr_ == MAP_FAILED) throw std::system_error(err, std::generic_category(), "mmap");
     }
     void* addr_ = nullptr;
     size_t size_ = 0;
@@ -79,7 +96,14 @@ public:
     template <class Body> explicit Child(Body body) {
         std::fflush(stdout);
         pid_ = check(::fork(), "fork");
-        if (pid_ == 0) { int rc = body(); std::fflush(stdout); ::_exit(rc); }
+        if (pid_ == 0) {  // the child ends here, whatever happens: never in main's code
+            int rc = 1;
+            try { rc = body(); } catch (const std::exception& e) {
+                std::fprintf(stderr, "%s (child): %s\n", program, e.what());
+            } catch (...) {}
+            std::fflush(stdout);
+            ::_exit(rc);
+        }
     }
     ~Child() { if (pid_ > 0) { ::kill(pid_, SIGKILL); wait(); } }
     int wait() {
@@ -92,7 +116,9 @@ private:
     pid_t pid_ = -1;
 };
 
-/// Create-or-attach: whoever comes first creates; O_EXCL makes that race-free.
+/// Create-or-attach: O_EXCL lets exactly one process create. That alone is not
+/// race-free: the loser may open the object before the winner's ftruncate(),
+/// which is why attach() waits for a nonzero size.
 std::pair<SharedMemory, bool> open_or_create(const std::string& name, size_t size) {
     int fd = ::shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
     if (fd != -1) return {SharedMemory::sized(fd, name, size), true};
@@ -116,32 +142,36 @@ int child_attaches(const std::string& name) {
 
 int main(int argc, char**) {
     if (argc > 1) { std::fprintf(stderr, "usage: shm_basics\n"); return 2; }
+    try {
+        const std::string shm_name = "/shm_basics-" + std::to_string(::getpid());
+        ShmName name(shm_name);
+        SharedMemory shm = SharedMemory::create(name.str(), 4096);
+        std::strcpy(shm.data(), "hello from the creator");
+        std::printf("created %zu bytes; visible as a file in /dev/shm: %s\n", shm.size(),
+                    exists_in_dev_shm(name.str()) ? "yes" : "no");
 
-    const std::string shm_name = "/shm_basics-" + std::to_string(::getpid());
-    ShmName name(shm_name);
-    SharedMemory shm = SharedMemory::create(name.str(), 4096);
-    std::strcpy(shm.data(), "hello from the creator");
-    std::printf("created %zu bytes; visible as a file in /dev/shm: %s\n", shm.size(),
-                exists_in_dev_shm(name.str()) ? "yes" : "no");
+        Child child([&] { return child_attaches(name.str()); });
+        bool ok = child.wait() == 0;
+        std::printf("parent: the child's write is visible here: \"%s\"\n", shm.data() + 100);
+        ok = ok && std::strcmp(shm.data() + 100, "reply from the child") == 0;
 
-    Child child([&] { return child_attaches(name.str()); });
-    bool ok = child.wait() == 0;
-    std::printf("parent: the child's write is visible here: \"%s\"\n", shm.data() + 100);
-    ok = ok && std::strcmp(shm.data() + 100, "reply from the child") == 0;
+        auto [again, created] = open_or_create(name.str(), 4096);
+        std::printf("open_or_create on the same name: %s\n",
+                    created ? "created (unexpected)" : "attached to the existing object");
+        ok = ok && !created && std::strcmp(again.data(), "hello from the creator") == 0;
 
-    auto [again, created] = open_or_create(name.str(), 4096);
-    std::printf("open_or_create on the same name: %s\n",
-                created ? "created (unexpected)" : "attached to the existing object");
-    ok = ok && !created && std::strcmp(again.data(), "hello from the creator") == 0;
-
-    name.unlink_now();
-    int fd = ::shm_open(shm_name.c_str(), O_RDWR, 0);
-    std::printf("after shm_unlink: shm_open by name fails with %s, "
-                "but our mapping still reads \"%s\"\n",
-                fd == -1 && errno == ENOENT ? "ENOENT" : "no error (unexpected)", shm.data());
-    bool gone = fd == -1 && !exists_in_dev_shm(shm_name);
-    if (fd != -1) ::close(fd);
-    ok = ok && gone;
-    std::printf("%s\n", ok ? "the memory lives until the last mapping goes away" : "FAILED");
-    return ok ? 0 : 1;
+        name.unlink_now();
+        int fd = ::shm_open(shm_name.c_str(), O_RDWR, 0);
+        std::printf("after shm_unlink: shm_open by name fails with %s, "
+                    "but our mapping still reads \"%s\"\n",
+                    fd == -1 && errno == ENOENT ? "ENOENT" : "no error (unexpected)", shm.data());
+        bool gone = fd == -1 && !exists_in_dev_shm(shm_name);
+        if (fd != -1) ::close(fd);
+        ok = ok && gone;
+        std::printf("%s\n", ok ? "the memory lives until the last mapping goes away" : "FAILED");
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "shm_basics: %s\n", e.what());
+        return 1;
+    }
 }

@@ -6,14 +6,20 @@
 #include <cstdlib>
 #include <string>
 #include <utility>
+#include <stdexcept>
+#include <system_error>
+#include <exception>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 namespace {
 
+const char* const program = "socketpair_duplex";
+
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) { std::perror(what); std::exit(1); }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -33,7 +39,14 @@ public:
     template <class Body> explicit Child(Body body) {
         std::fflush(stdout);             // the child must not inherit buffered text
         pid_ = check(::fork(), "fork");
-        if (pid_ == 0) { int rc = body(); std::fflush(stdout); ::_exit(rc); }
+        if (pid_ == 0) {  // the child ends here, whatever happens: never in main's code
+            int rc = 1;
+            try { rc = body(); } catch (const std::exception& e) {
+                std::fprintf(stderr, "%s (child): %s\n", program, e.what());
+            } catch (...) {}
+            std::fflush(stdout);
+            ::_exit(rc);
+        }
     }
     ~Child() { if (pid_ > 0) { ::kill(pid_, SIGKILL); wait(); } }
     int wait() {
@@ -74,27 +87,31 @@ int squaring_server(int fd) {
 
 int main(int argc, char**) {
     if (argc > 1) { std::fprintf(stderr, "usage: socketpair_duplex\n"); return 2; }
+    try {
+        int sv[2];
+        check(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), "socketpair");
+        Fd parent_end(sv[0]), child_end(sv[1]);
 
-    int sv[2];
-    check(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), "socketpair");
-    Fd parent_end(sv[0]), child_end(sv[1]);
+        Child server([&] { parent_end.reset(); return squaring_server(child_end.get()); });
+        child_end.reset();                   // each side keeps only its own end
 
-    Child server([&] { parent_end.reset(); return squaring_server(child_end.get()); });
-    child_end.reset();                   // each side keeps only its own end
-
-    bool ok = true;
-    for (long x : {3L, 4L, 12L}) {
-        send_msg(parent_end.get(), std::to_string(x));
-        std::string reply;
-        if (!recv_msg(parent_end.get(), reply)) { ok = false; break; }
-        std::printf("parent sent %ld, child replied %s on the same socket\n", x, reply.c_str());
-        ok = ok && std::stol(reply) == x * x;
+        bool ok = true;
+        for (long x : {3L, 4L, 12L}) {
+            send_msg(parent_end.get(), std::to_string(x));
+            std::string reply;
+            if (!recv_msg(parent_end.get(), reply)) { ok = false; break; }
+            std::printf("parent sent %ld, child replied %s on the same socket\n", x, reply.c_str());
+            ok = ok && std::stol(reply) == x * x;
+        }
+        // "I will send no more": the child's recv() returns 0 and it exits.
+        check(::shutdown(parent_end.get(), SHUT_WR), "shutdown");
+        int status = server.wait();
+        std::printf("child saw EOF after shutdown(SHUT_WR) and exited with status %d\n", status);
+        ok = ok && status == 0;
+        std::printf("%s\n", ok ? "one socketpair carried both directions" : "FAILED");
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "socketpair_duplex: %s\n", e.what());
+        return 1;
     }
-    // "I will send no more": the child's recv() returns 0 and it exits.
-    check(::shutdown(parent_end.get(), SHUT_WR), "shutdown");
-    int status = server.wait();
-    std::printf("child saw EOF after shutdown(SHUT_WR) and exited with status %d\n", status);
-    ok = ok && status == 0;
-    std::printf("%s\n", ok ? "one socketpair carried both directions" : "FAILED");
-    return ok ? 0 : 1;
 }
