@@ -97,9 +97,18 @@ int count_words(const char* segment_name, int id) try {
     return 1;
 }
 
+// Boost.Interprocess throws an exception that does not say which call failed;
+// all we can honestly say is that it was one of the three that make a segment.
+Segment create_segment(const char* name, std::size_t size) try {
+    return Segment(bip::create_only, name, size);
+} catch (const bip::interprocess_exception& e) {
+    throw std::runtime_error(std::string("creating the segment (shm_open, ftruncate, mmap): ") +
+                             e.what());
+}
+
 int run() {
     SegmentName name("interprocess_map-" + std::to_string(::getpid()));
-    Segment seg(bip::create_only, name.name.c_str(), 64 * 1024);
+    Segment seg = create_segment(name.name.c_str(), 64 * 1024);
     auto* map = seg.construct<ShmMap>("lengths")(seg.get_segment_manager());
     seg.construct<bip::interprocess_mutex>("lock")();
 
