@@ -21,6 +21,7 @@
 #include <exception>
 #include <fcntl.h>
 #include <mqueue.h>
+#include <poll.h>
 #include <semaphore.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -63,18 +64,38 @@ private:
 };
 
 /// One direction of a channel, created before fork() and used by both sides.
-/// The protocol is a fixed message count, so nobody relies on EOF.
+/// The protocol is a fixed message count, so nobody relies on EOF -- and since
+/// both processes hold both ends, a dead peer gives no EOF either. So every
+/// receive has a deadline (CLOCK_REALTIME, as mq_timedreceive and sem_timedwait
+/// want it): a link that has not finished within 20 s throws.
 class Link {
 public:
+    Link() {
+        check(::clock_gettime(CLOCK_REALTIME, &deadline_), "clock_gettime");
+        deadline_.tv_sec += 20;
+    }
     virtual ~Link() = default;
     virtual void send(const char* p, size_t n) = 0;
     virtual void recv(char* p, size_t n) = 0;   // one whole message of n bytes
+protected:
+    int ms_left() const {                        // for poll()
+        timespec now{};
+        check(::clock_gettime(CLOCK_REALTIME, &now), "clock_gettime");
+        long ms = (deadline_.tv_sec - now.tv_sec) * 1000 + (deadline_.tv_nsec - now.tv_nsec) / 1'000'000;
+        if (ms <= 0) throw std::runtime_error("no message within 20 s: the peer is gone");
+        return static_cast<int>(ms);
+    }
+    timespec deadline_{};
 };
 
 /// Pipes and stream sockets are byte streams: loop until all n bytes moved.
+/// The read end is non-blocking: poll() only when there is nothing to read,
+/// so the measured path is one read() per message, as without a deadline.
 class StreamLink : public Link {
 public:
-    StreamLink(int read_fd, int write_fd) : r_(read_fd), w_(write_fd) {}
+    StreamLink(int read_fd, int write_fd) : r_(read_fd), w_(write_fd) {
+        check(::fcntl(r_, F_SETFL, O_NONBLOCK), "fcntl");
+    }
     ~StreamLink() override { ::close(r_); ::close(w_); }
     void send(const char* p, size_t n) override {
         while (n) {
@@ -87,6 +108,11 @@ public:
     void recv(char* p, size_t n) override {
         while (n) {
             ssize_t k = ::read(r_, p, n);
+            if (k == -1 && errno == EAGAIN) {
+                pollfd pfd{r_, POLLIN, 0};
+                if (check(::poll(&pfd, 1, ms_left()), "poll") == 0) ms_left();   // throws
+                continue;
+            }
             if (k == -1 && errno == EINTR) continue;
             check(static_cast<int>(k), "read");
             if (k == 0) throw std::runtime_error("unexpected end-of-file");
@@ -128,7 +154,8 @@ public:
     }
     void recv(char* p, size_t n) override {
         ssize_t k;
-        while ((k = ::mq_receive(mq_, p, size_, nullptr)) == -1) if (errno != EINTR) check(-1, "mq_receive");
+        while ((k = ::mq_timedreceive(mq_, p, size_, nullptr, &deadline_)) == -1)
+            if (errno != EINTR) check(-1, "mq_timedreceive");
         if (static_cast<size_t>(k) != n) throw std::runtime_error("short message");
     }
 private:
@@ -154,19 +181,21 @@ public:
         ::munmap(h_, bytes_);
     }
     void send(const char* p, size_t n) override {
-        wait(&h_->spaces);
+        wait(&h_->spaces, deadline_);
         std::memcpy(slot(next_send_++), p, n);
         check(::sem_post(&h_->items), "sem_post");
     }
     void recv(char* p, size_t n) override {
-        wait(&h_->items);
+        wait(&h_->items, deadline_);
         std::memcpy(p, slot(next_recv_++), n);   // copy out, like the others do
         check(::sem_post(&h_->spaces), "sem_post");
     }
 private:
     static constexpr unsigned slots = 32;
     struct Header { sem_t items, spaces; };
-    static void wait(sem_t* s) { while (::sem_wait(s) == -1) if (errno != EINTR) check(-1, "sem_wait"); }
+    static void wait(sem_t* s, const timespec& deadline) {
+        while (::sem_timedwait(s, &deadline) == -1) if (errno != EINTR) check(-1, "sem_timedwait");
+    }
     char* slot(size_t i) { return reinterpret_cast<char*>(h_ + 1) + (i % slots) * slot_size_; }
     size_t slot_size_, bytes_;
     Header* h_;
