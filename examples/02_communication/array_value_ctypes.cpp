@@ -11,6 +11,9 @@
 #include <new>
 #include <utility>
 #include <vector>
+#include <stdexcept>
+#include <system_error>
+#include <exception>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -18,12 +21,15 @@
 
 namespace {
 
+const char* const program = "array_value_ctypes";
+
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) { std::perror(what); std::exit(1); }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 void check_pthread(int rc, const char* what) {   // pthread calls return the error
-    if (rc != 0) { std::fprintf(stderr, "%s: %s\n", what, std::strerror(rc)); std::exit(1); }
+    if (rc != 0) throw std::system_error(rc, std::generic_category(), what);
 }
 
 /// A mutex that works across processes: it must live in shared memory AND be
@@ -87,7 +93,14 @@ public:
     template <class Body> explicit Child(Body body) {
         std::fflush(stdout);
         pid_ = check(::fork(), "fork");
-        if (pid_ == 0) { int rc = body(); std::fflush(stdout); ::_exit(rc); }
+        if (pid_ == 0) {  // the child ends here, whatever happens: never in main's code
+            int rc = 1;
+            try { rc = body(); } catch (const std::exception& e) {
+                std::fprintf(stderr, "%s (child): %s\n", program, e.what());
+            } catch (...) {}
+            std::fflush(stdout);
+            ::_exit(rc);
+        }
     }
     Child(Child&& o) noexcept : pid_(std::exchange(o.pid_, -1)) {}
     ~Child() { if (pid_ > 0) { ::kill(pid_, SIGKILL); wait(); } }
@@ -127,30 +140,34 @@ int work(Shared& s, int id) {
 
 int main(int argc, char**) {
     if (argc > 1) { std::fprintf(stderr, "usage: array_value_ctypes\n"); return 2; }
+    try {
+        SharedRegion shared;
+        std::vector<Child> children;
+        for (int id = 0; id < workers; ++id)
+            children.emplace_back([&shared, id] { return work(*shared, id); });
+        bool ok = true;
+        for (auto& c : children) ok = (c.wait() == 0) && ok;
 
-    SharedRegion shared;
-    std::vector<Child> children;
-    for (int id = 0; id < workers; ++id)
-        children.emplace_back([&shared, id] { return work(*shared, id); });
-    bool ok = true;
-    for (auto& c : children) ok = (c.wait() == 0) && ok;
+        const long expected = workers * increments;
+        long lost = expected - shared->unlocked.value.load();
+        std::printf("no lock (load, then store): %ld of %ld, %ld updates lost\n",
+                    shared->unlocked.value.load(), expected, lost);
+        std::printf("with the shared mutex     : %ld of %ld\n", shared->locked.value.load(), expected);
+        std::printf("atomic fetch_add          : %ld of %ld\n", shared->atomic.value.load(), expected);
 
-    const long expected = workers * increments;
-    long lost = expected - shared->unlocked.value.load();
-    std::printf("no lock (load, then store): %ld of %ld, %ld updates lost\n",
-                shared->unlocked.value.load(), expected, lost);
-    std::printf("with the shared mutex     : %ld of %ld\n", shared->locked.value.load(), expected);
-    std::printf("atomic fetch_add          : %ld of %ld\n", shared->atomic.value.load(), expected);
+        // ...but reading the whole array consistently while others write would
+        // need partial_sums.lock, like "with arr.get_lock():" in Python.
+        double total = 0;
+        for (double x : shared->partial_sums.items) total += x;
+        std::printf("array of %d partial sums adds up to %.0f (expected %d)\n", workers, total,
+                    workers * 500'500);
 
-    // ...but reading the whole array consistently while others write would
-    // need partial_sums.lock, like "with arr.get_lock():" in Python.
-    double total = 0;
-    for (double x : shared->partial_sums.items) total += x;
-    std::printf("array of %d partial sums adds up to %.0f (expected %d)\n", workers, total,
-                workers * 500'500);
-
-    ok = ok && shared->locked.value.load() == expected &&
-         shared->atomic.value.load() == expected && total == workers * 500'500.0;
-    std::printf("%s\n", ok ? "locked and atomic updates are exact" : "FAILED");
-    return ok ? 0 : 1;
+        ok = ok && shared->locked.value.load() == expected &&
+             shared->atomic.value.load() == expected && total == workers * 500'500.0;
+        std::printf("%s\n", ok ? "locked and atomic updates are exact" : "FAILED");
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "array_value_ctypes: %s\n", e.what());
+        return 1;
+    }
 }

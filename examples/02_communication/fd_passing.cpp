@@ -9,14 +9,20 @@
 #include <cstring>
 #include <string>
 #include <utility>
+#include <stdexcept>
+#include <system_error>
+#include <exception>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 namespace {
 
+const char* const program = "fd_passing";
+
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) { std::perror(what); std::exit(1); }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -36,7 +42,14 @@ public:
     template <class Body> explicit Child(Body body) {
         std::fflush(stdout);
         pid_ = check(::fork(), "fork");
-        if (pid_ == 0) { int rc = body(); std::fflush(stdout); ::_exit(rc); }
+        if (pid_ == 0) {  // the child ends here, whatever happens: never in main's code
+            int rc = 1;
+            try { rc = body(); } catch (const std::exception& e) {
+                std::fprintf(stderr, "%s (child): %s\n", program, e.what());
+            } catch (...) {}
+            std::fflush(stdout);
+            ::_exit(rc);
+        }
     }
     ~Child() { if (pid_ > 0) { ::kill(pid_, SIGKILL); wait(); } }
     int wait() {
@@ -79,9 +92,15 @@ int recv_fd(int sock) {
     msg.msg_control = control;
     msg.msg_controllen = sizeof control;
     // MSG_CMSG_CLOEXEC: a received descriptor should not leak into exec'd programs.
-    check(static_cast<int>(::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)), "recvmsg");
+    if (check(static_cast<int>(::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)), "recvmsg") == 0)
+        throw std::runtime_error("recvmsg: the sender closed without sending");
     cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    if (!c || c->cmsg_type != SCM_RIGHTS) { std::fprintf(stderr, "no descriptor\n"); std::exit(1); }
+    // Trust nothing: MSG_CTRUNC means descriptors were dropped (our buffer was
+    // too small; the kernel closed them), and the header must be SCM_RIGHTS at
+    // SOL_SOCKET, carrying exactly one int.
+    if ((msg.msg_flags & MSG_CTRUNC) || !c || c->cmsg_level != SOL_SOCKET ||
+        c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+        throw std::runtime_error("recvmsg: no single descriptor in the message");
     int fd;
     std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
     return fd;
@@ -116,26 +135,30 @@ int worker(int sock) {
 
 int main(int argc, char**) {
     if (argc > 1) { std::fprintf(stderr, "usage: fd_passing\n"); return 2; }
+    try {
+        int sv[2];
+        check(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), "socketpair");
+        Fd parent_sock(sv[0]), child_sock(sv[1]);
 
-    int sv[2];
-    check(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), "socketpair");
-    Fd parent_sock(sv[0]), child_sock(sv[1]);
+        // The file does not exist yet when the child is forked,
+        // so the child cannot have inherited it.
+        Child child([&] { parent_sock.reset(); return worker(child_sock.get()); });
+        child_sock.reset();
 
-    // The file does not exist yet when the child is forked,
-    // so the child cannot have inherited it.
-    Child child([&] { parent_sock.reset(); return worker(child_sock.get()); });
-    child_sock.reset();
+        Fd opened = make_anonymous_file("first line\nsecond line\n");
+        std::printf("parent: opened an unnamed file as descriptor %d, sending it\n", opened.get());
+        std::fflush(stdout);                 // keep our line before the child's
+        send_fd(parent_sock.get(), opened.get());
+        bool ok = child.wait() == 0;
 
-    Fd opened = make_anonymous_file("first line\nsecond line\n");
-    std::printf("parent: opened an unnamed file as descriptor %d, sending it\n", opened.get());
-    std::fflush(stdout);                 // keep our line before the child's
-    send_fd(parent_sock.get(), opened.get());
-    bool ok = child.wait() == 0;
-
-    // Same open file description: the child's read moved OUR offset too.
-    std::string next = read_line(opened.get());
-    std::printf("parent: next read gives \"%s\": the offset is shared\n", next.c_str());
-    ok = ok && next == "second line";
-    std::printf("%s\n", ok ? "the descriptor crossed the process boundary" : "FAILED");
-    return ok ? 0 : 1;
+        // Same open file description: the child's read moved OUR offset too.
+        std::string next = read_line(opened.get());
+        std::printf("parent: next read gives \"%s\": the offset is shared\n", next.c_str());
+        ok = ok && next == "second line";
+        std::printf("%s\n", ok ? "the descriptor crossed the process boundary" : "FAILED");
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "fd_passing: %s\n", e.what());
+        return 1;
+    }
 }

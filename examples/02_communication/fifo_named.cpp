@@ -1,111 +1,113 @@
-// fifo_named.cpp — a named pipe (FIFO): a pipe with a name in the file system,
+// fifo_named.cpp - a named pipe (FIFO): a pipe with a name in the file system,
 // so processes that share no file descriptors can still find it.
 // Python: os.mkfifo(path), then open(path) in each program.
-#include <cerrno>
-#include <csignal>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <string>
-#include <utility>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
 namespace {
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) { std::perror(what); std::exit(1); }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    ~Fd() { if (fd_ != -1) ::close(fd_); }
-    Fd(const Fd&) = delete;
-    int get() const { return fd_; }
-private:
-    int fd_;
-};
-
-/// A FIFO in a fresh private directory; both are removed by the destructor,
-/// so no name is left behind even if the program fails half-way.
-class TempFifo {
-public:
+// A FIFO in a fresh private directory; the destructor removes both, so no name
+// is left behind even if the program fails half-way.
+struct TempFifo {
     TempFifo() {
-        char dir[] = "/tmp/fifo_named-XXXXXX";
-        if (!::mkdtemp(dir)) { std::perror("mkdtemp"); std::exit(1); }
-        dir_ = dir;
-        path_ = dir_ + "/channel";
-        if (::mkfifo(path_.c_str(), 0600) == -1) {
-            std::perror("mkfifo");
-            ::rmdir(dir_.c_str());
-            std::exit(1);
+        char d[] = "/tmp/fifo_named-XXXXXX";
+        if (!::mkdtemp(d)) check(-1, "mkdtemp");
+        dir = d;
+        path = dir + "/channel";
+        if (::mkfifo(path.c_str(), 0600) == -1) {
+            int err = errno;             // rmdir() may change errno
+            ::rmdir(dir.c_str());
+            throw std::system_error(err, std::generic_category(), "mkfifo");
         }
     }
-    ~TempFifo() { ::unlink(path_.c_str()); ::rmdir(dir_.c_str()); }
     TempFifo(const TempFifo&) = delete;
-    const char* path() const { return path_.c_str(); }
-private:
-    std::string dir_, path_;
+    ~TempFifo() { ::unlink(path.c_str()); ::rmdir(dir.c_str()); }
+    std::string dir, path;
 };
 
-class Child {
-public:
-    template <class Body> explicit Child(Body body) {
-        std::fflush(stdout);
-        pid_ = check(::fork(), "fork");
-        if (pid_ == 0) { int rc = body(); std::fflush(stdout); ::_exit(rc); }
-    }
-    ~Child() { if (pid_ > 0) { ::kill(pid_, SIGKILL); wait(); } }
-    int wait() {
-        int status = 0;
-        while (::waitpid(pid_, &status, 0) == -1 && errno == EINTR) {}
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-private:
-    pid_t pid_ = -1;
+// Owns a child: if we leave early, it is killed and reaped.
+struct Child {
+    explicit Child(pid_t p) : pid(p) {}
+    Child(const Child&) = delete;
+    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
+    pid_t pid;
 };
 
 // The writer knows only the path, as an unrelated program would.
 int writer(const char* path) {
-    Fd fd(check(::open(path, O_WRONLY), "open for writing"));  // blocks until a reader opens
+    int fd = check(::open(path, O_WRONLY), "open");   // blocks until a reader opens
     for (const char* line : {"hello through a name\n", "second line\n"})
-        check(static_cast<int>(::write(fd.get(), line, std::strlen(line))), "write");
-    return 0;
+        check(static_cast<int>(::write(fd, line, std::strlen(line))), "write");
+    return 0;                            // _exit() closes fd: the reader sees end-of-file
 }
 
 }  // namespace
 
-int main(int argc, char**) {
-    if (argc > 1) { std::fprintf(stderr, "usage: fifo_named\n"); return 2; }
-
-    TempFifo fifo;
-    struct stat st{};
-    check(::stat(fifo.path(), &st), "stat");
-    std::printf("mkfifo created a file-system entry of type FIFO: %s\n",
-                S_ISFIFO(st.st_mode) ? "yes" : "no");
-
-    Child child([&] { return writer(fifo.path()); });
-
-    // open() for reading waits until some process opens the FIFO for writing:
-    // the two sides meet at the name.
-    Fd fd(check(::open(fifo.path(), O_RDONLY), "open for reading"));
-    std::string text;
-    char buf[256];
-    for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) != 0;) {
-        if (n == -1 && errno == EINTR) continue;
-        check(static_cast<int>(n), "read");
-        text.append(buf, static_cast<size_t>(n));
+int main(int argc, char* argv[]) {
+    if (argc > 1) {
+        std::fprintf(stderr, "usage: %s\n", argv[0]);
+        return 2;
     }
-    std::printf("reader got: %s", text.c_str());
-    int status = child.wait();
-    bool ok = S_ISFIFO(st.st_mode) && status == 0 &&
-              text == "hello through a name\nsecond line\n";
-    std::printf("%s\n", ok ? "EOF after the writer closed: the FIFO behaves like a pipe"
-                           : "FAILED");
-    return ok ? 0 : 1;
+    try {
+        TempFifo fifo;
+        struct stat st{};
+        check(::stat(fifo.path.c_str(), &st), "stat");
+        std::printf("mkfifo created a file-system entry of type FIFO: %s\n",
+                    S_ISFIFO(st.st_mode) ? "yes" : "no");
+        std::fflush(stdout);             // else the child prints our buffer again
+        Child child(check(::fork(), "fork"));
+        if (child.pid == 0) {            // the child ends here, whatever happens
+            int code = 1;
+            try { code = writer(fifo.path.c_str()); } catch (const std::exception& e) {
+                std::fprintf(stderr, "fifo_named (child): %s\n", e.what());
+            } catch (...) {}
+            _exit(code);
+        }
+        // A blocking open() for reading waits until some process opens the FIFO
+        // for writing -- for ever, if the writer died first. O_NONBLOCK returns at
+        // once; poll() then waits for the writer's data, with a time-out.
+        int fd = check(::open(fifo.path.c_str(), O_RDONLY | O_NONBLOCK), "open");
+        std::string text;
+        char buf[256];
+        for (;;) {
+            pollfd p{fd, POLLIN, 0};
+            if (check(::poll(&p, 1, 5000), "poll") == 0)
+                throw std::runtime_error("no data from the writer within 5 s");
+            ssize_t n = ::read(fd, buf, sizeof buf);
+            if (n == -1 && errno == EAGAIN) continue;   // no writer yet
+            if (check(static_cast<int>(n), "read") == 0) break;   // the writer closed
+            text.append(buf, static_cast<size_t>(n));
+        }
+        ::close(fd);
+        std::printf("reader got: %s", text.c_str());
+        int status = 0;
+        check(::waitpid(child.pid, &status, 0), "waitpid");
+        child.pid = -1;                  // reaped
+        const bool ok = S_ISFIFO(st.st_mode) && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+                        text == "hello through a name\nsecond line\n";
+        std::printf("%s\n", ok ? "EOF after the writer closed: the FIFO behaves like a pipe"
+                               : "FAILED");
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "fifo_named: %s\n", e.what());
+        return 1;
+    }
 }

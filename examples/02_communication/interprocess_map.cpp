@@ -17,6 +17,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+#include <stdexcept>
+#include <system_error>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,8 +26,11 @@ namespace bip = boost::interprocess;
 
 namespace {
 
+const char* const program = "interprocess_map";
+
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) { std::perror(what); std::exit(1); }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -34,7 +39,14 @@ public:
     template <class Body> explicit Child(Body body) {
         std::fflush(stdout);
         pid_ = check(::fork(), "fork");
-        if (pid_ == 0) { int rc = body(); std::fflush(stdout); ::_exit(rc); }
+        if (pid_ == 0) {  // the child ends here, whatever happens: never in main's code
+            int rc = 1;
+            try { rc = body(); } catch (const std::exception& e) {
+                std::fprintf(stderr, "%s (child): %s\n", program, e.what());
+            } catch (...) {}
+            std::fflush(stdout);
+            ::_exit(rc);
+        }
     }
     Child(Child&& o) noexcept : pid_(std::exchange(o.pid_, -1)) {}
     ~Child() { if (pid_ > 0) { ::kill(pid_, SIGKILL); wait(); } }
@@ -85,9 +97,18 @@ int count_words(const char* segment_name, int id) try {
     return 1;
 }
 
+// Boost.Interprocess throws an exception that does not say which call failed;
+// all we can honestly say is that it was one of the three that make a segment.
+Segment create_segment(const char* name, std::size_t size) try {
+    return Segment(bip::create_only, name, size);
+} catch (const bip::interprocess_exception& e) {
+    throw std::runtime_error(std::string("creating the segment (shm_open, ftruncate, mmap): ") +
+                             e.what());
+}
+
 int run() {
     SegmentName name("interprocess_map-" + std::to_string(::getpid()));
-    Segment seg(bip::create_only, name.name.c_str(), 64 * 1024);
+    Segment seg = create_segment(name.name.c_str(), 64 * 1024);
     auto* map = seg.construct<ShmMap>("lengths")(seg.get_segment_manager());
     seg.construct<bip::interprocess_mutex>("lock")();
 
@@ -118,7 +139,7 @@ int main(int argc, char**) {
     try {
         return run();                    // catching lets destructors remove the segment
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "error: %s\n", e.what());
+        std::fprintf(stderr, "interprocess_map: %s\n", e.what());
         return 1;
     }
 }

@@ -16,8 +16,12 @@
 #include <string>
 #include <utility>
 #include <vector>
+#include <stdexcept>
+#include <system_error>
+#include <exception>
 #include <fcntl.h>
 #include <mqueue.h>
+#include <poll.h>
 #include <semaphore.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -26,8 +30,11 @@
 
 namespace {
 
+const char* const program = "ipc_throughput";
+
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) { std::perror(what); std::exit(1); }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -36,7 +43,14 @@ public:
     template <class Body> explicit Child(Body body) {
         std::fflush(stdout);
         pid_ = check(::fork(), "fork");
-        if (pid_ == 0) { int rc = body(); std::fflush(stdout); ::_exit(rc); }
+        if (pid_ == 0) {  // the child ends here, whatever happens: never in main's code
+            int rc = 1;
+            try { rc = body(); } catch (const std::exception& e) {
+                std::fprintf(stderr, "%s (child): %s\n", program, e.what());
+            } catch (...) {}
+            std::fflush(stdout);
+            ::_exit(rc);
+        }
     }
     ~Child() { if (pid_ > 0) { ::kill(pid_, SIGKILL); wait(); } }
     int wait() {
@@ -50,18 +64,38 @@ private:
 };
 
 /// One direction of a channel, created before fork() and used by both sides.
-/// The protocol is a fixed message count, so nobody relies on EOF.
+/// The protocol is a fixed message count, so nobody relies on EOF -- and since
+/// both processes hold both ends, a dead peer gives no EOF either. So every
+/// receive has a deadline (CLOCK_REALTIME, as mq_timedreceive and sem_timedwait
+/// want it): a link that has not finished within 20 s throws.
 class Link {
 public:
+    Link() {
+        check(::clock_gettime(CLOCK_REALTIME, &deadline_), "clock_gettime");
+        deadline_.tv_sec += 20;
+    }
     virtual ~Link() = default;
     virtual void send(const char* p, size_t n) = 0;
     virtual void recv(char* p, size_t n) = 0;   // one whole message of n bytes
+protected:
+    int ms_left() const {                        // for poll()
+        timespec now{};
+        check(::clock_gettime(CLOCK_REALTIME, &now), "clock_gettime");
+        long ms = (deadline_.tv_sec - now.tv_sec) * 1000 + (deadline_.tv_nsec - now.tv_nsec) / 1'000'000;
+        if (ms <= 0) throw std::runtime_error("no message within 20 s: the peer is gone");
+        return static_cast<int>(ms);
+    }
+    timespec deadline_{};
 };
 
 /// Pipes and stream sockets are byte streams: loop until all n bytes moved.
+/// The read end is non-blocking: poll() only when there is nothing to read,
+/// so the measured path is one read() per message, as without a deadline.
 class StreamLink : public Link {
 public:
-    StreamLink(int read_fd, int write_fd) : r_(read_fd), w_(write_fd) {}
+    StreamLink(int read_fd, int write_fd) : r_(read_fd), w_(write_fd) {
+        check(::fcntl(r_, F_SETFL, O_NONBLOCK), "fcntl");
+    }
     ~StreamLink() override { ::close(r_); ::close(w_); }
     void send(const char* p, size_t n) override {
         while (n) {
@@ -74,9 +108,14 @@ public:
     void recv(char* p, size_t n) override {
         while (n) {
             ssize_t k = ::read(r_, p, n);
+            if (k == -1 && errno == EAGAIN) {
+                pollfd pfd{r_, POLLIN, 0};
+                if (check(::poll(&pfd, 1, ms_left()), "poll") == 0) ms_left();   // throws
+                continue;
+            }
             if (k == -1 && errno == EINTR) continue;
             check(static_cast<int>(k), "read");
-            if (k == 0) { std::fprintf(stderr, "unexpected EOF\n"); std::exit(1); }
+            if (k == 0) throw std::runtime_error("unexpected end-of-file");
             p += k; n -= static_cast<size_t>(k);
         }
     }
@@ -115,8 +154,9 @@ public:
     }
     void recv(char* p, size_t n) override {
         ssize_t k;
-        while ((k = ::mq_receive(mq_, p, size_, nullptr)) == -1) if (errno != EINTR) check(-1, "mq_receive");
-        if (static_cast<size_t>(k) != n) { std::fprintf(stderr, "short message\n"); std::exit(1); }
+        while ((k = ::mq_timedreceive(mq_, p, size_, nullptr, &deadline_)) == -1)
+            if (errno != EINTR) check(-1, "mq_timedreceive");
+        if (static_cast<size_t>(k) != n) throw std::runtime_error("short message");
     }
 private:
     size_t size_;
@@ -141,19 +181,21 @@ public:
         ::munmap(h_, bytes_);
     }
     void send(const char* p, size_t n) override {
-        wait(&h_->spaces);
+        wait(&h_->spaces, deadline_);
         std::memcpy(slot(next_send_++), p, n);
         check(::sem_post(&h_->items), "sem_post");
     }
     void recv(char* p, size_t n) override {
-        wait(&h_->items);
+        wait(&h_->items, deadline_);
         std::memcpy(p, slot(next_recv_++), n);   // copy out, like the others do
         check(::sem_post(&h_->spaces), "sem_post");
     }
 private:
     static constexpr unsigned slots = 32;
     struct Header { sem_t items, spaces; };
-    static void wait(sem_t* s) { while (::sem_wait(s) == -1) if (errno != EINTR) check(-1, "sem_wait"); }
+    static void wait(sem_t* s, const timespec& deadline) {
+        while (::sem_timedwait(s, &deadline) == -1) if (errno != EINTR) check(-1, "sem_timedwait");
+    }
     char* slot(size_t i) { return reinterpret_cast<char*>(h_ + 1) + (i % slots) * slot_size_; }
     size_t slot_size_, bytes_;
     Header* h_;
@@ -234,35 +276,39 @@ const char* const names[] = {"pipe", "socketpair", "POSIX mq", "shared mem"};
 
 int main(int argc, char**) {
     if (argc > 1) { std::fprintf(stderr, "usage: ipc_throughput\n"); return 2; }
+    try {
+        struct Row { const char* label; size_t size; int count; };
+        const Row rows[] = {{"64 B", 64, 20'000}, {"4 KiB", 4096, 5'000}, {"64 KiB", 65536, 400}};
+        bool ok = true;
 
-    struct Row { const char* label; size_t size; int count; };
-    const Row rows[] = {{"64 B", 64, 20'000}, {"4 KiB", 4096, 5'000}, {"64 KiB", 65536, 400}};
-    bool ok = true;
-
-    std::printf("throughput in MB/s (higher is better), one producer -> one consumer\n");
-    std::printf("%-8s %10s %10s %10s %10s\n", "message", names[0], names[1], names[2], names[3]);
-    for (const Row& r : rows) {
-        std::printf("%-8s", r.label);
-        for (int kind = 0; kind < 4; ++kind) {
-            if (kind == 2 && static_cast<long>(r.size) > mq_msgsize_max()) {
-                std::printf(" %10s", "n/a");   // larger than the queue's message limit
-                continue;
+        std::printf("throughput in MB/s (higher is better), one producer -> one consumer\n");
+        std::printf("%-8s %10s %10s %10s %10s\n", "message", names[0], names[1], names[2], names[3]);
+        for (const Row& r : rows) {
+            std::printf("%-8s", r.label);
+            for (int kind = 0; kind < 4; ++kind) {
+                if (kind == 2 && static_cast<long>(r.size) > mq_msgsize_max()) {
+                    std::printf(" %10s", "n/a");   // larger than the queue's message limit
+                    continue;
+                }
+                double mbs = throughput(kind, r.size, r.count);
+                ok = ok && mbs > 0;
+                std::printf(" %10.0f", mbs);
             }
-            double mbs = throughput(kind, r.size, r.count);
-            ok = ok && mbs > 0;
-            std::printf(" %10.0f", mbs);
+            std::printf("\n");
+        }
+
+        std::printf("round trip of a 64-byte message in microseconds (lower is better)\n");
+        std::printf("%-8s", "64 B");
+        for (int kind = 0; kind < 4; ++kind) {
+            double us = round_trip_us(kind, 2'000);
+            ok = ok && us > 0;
+            std::printf(" %10.1f", us);
         }
         std::printf("\n");
+        std::printf("%s\n", ok ? "every message arrived complete and in order" : "FAILED: data damaged");
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "ipc_throughput: %s\n", e.what());
+        return 1;
     }
-
-    std::printf("round trip of a 64-byte message in microseconds (lower is better)\n");
-    std::printf("%-8s", "64 B");
-    for (int kind = 0; kind < 4; ++kind) {
-        double us = round_trip_us(kind, 2'000);
-        ok = ok && us > 0;
-        std::printf(" %10.1f", us);
-    }
-    std::printf("\n");
-    std::printf("%s\n", ok ? "every message arrived complete and in order" : "FAILED: data damaged");
-    return ok ? 0 : 1;
 }

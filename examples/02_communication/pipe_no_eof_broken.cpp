@@ -1,113 +1,87 @@
-// pipe_no_eof_broken.cpp — BROKEN ON PURPOSE: the reader never sees EOF
+// pipe_no_eof_broken.cpp - BROKEN ON PURPOSE: the reader never sees EOF
 // because the parent forgot to close its own copy of the write end.
 // Python: the same hang happens with Pipe() when the parent keeps the
 // writing Connection open and loops on recv().
-#include <cerrno>
-#include <csignal>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <string>
-#include <utility>
 #include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <string>
+#include <system_error>
+
 namespace {
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) { std::perror(what); std::exit(1); }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    ~Fd() { reset(); }
-    Fd(const Fd&) = delete;
-    int get() const { return fd_; }
-    void reset() { if (fd_ != -1) ::close(fd_); fd_ = -1; }
-private:
-    int fd_;
+// Owns a child: if we leave early, it is killed and reaped.
+struct Child {
+    explicit Child(pid_t p) : pid(p) {}
+    Child(const Child&) = delete;
+    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
+    pid_t pid;
 };
 
-class Child {
-public:
-    template <class Body> explicit Child(Body body) {
-        std::fflush(stdout);
-        pid_ = check(::fork(), "fork");
-        if (pid_ == 0) { int rc = body(); std::fflush(stdout); ::_exit(rc); }
-    }
-    ~Child() { if (pid_ > 0) { ::kill(pid_, SIGKILL); wait(); } }
-    int wait() {
-        int status = 0;
-        while (::waitpid(pid_, &status, 0) == -1 && errno == EINTR) {}
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-private:
-    pid_t pid_ = -1;
-};
-
-enum class ReadResult { data, eof, timed_out };
-
-// A read that gives up after timeout_ms instead of hanging for ever:
-// that is how this example observes the hang and still exits.
-ReadResult read_with_timeout(int fd, std::string& out, int timeout_ms) {
-    pollfd p{fd, POLLIN, 0};
-    int ready = ::poll(&p, 1, timeout_ms);
-    if (ready == -1 && errno == EINTR) return ReadResult::timed_out;
-    check(ready, "poll");
-    if (ready == 0) return ReadResult::timed_out;
+// Reads until end-of-file (true) or until nothing happens for 500 ms (false):
+// the time-out lets this example observe the hang and still exit.
+bool drain_until_eof(int fd, std::string& out) {
     char buf[256];
-    ssize_t n = check(static_cast<int>(::read(fd, buf, sizeof buf)), "read");
-    if (n == 0) return ReadResult::eof;
-    out.append(buf, static_cast<size_t>(n));
-    return ReadResult::data;
-}
-
-/// Reads until EOF or until nothing happens for timeout_ms.
-ReadResult drain(int fd, std::string& out, int timeout_ms) {
-    for (;;) {
-        ReadResult r = read_with_timeout(fd, out, timeout_ms);
-        if (r != ReadResult::data) return r;
+    for (pollfd p{fd, POLLIN, 0}; check(::poll(&p, 1, 500), "poll") == 1;) {
+        ssize_t n = check(static_cast<int>(::read(fd, buf, sizeof buf)), "read");
+        if (n == 0) return true;
+        out.append(buf, static_cast<size_t>(n));
     }
+    return false;
 }
 
 }  // namespace
 
-int main(int argc, char**) {
-    if (argc > 1) { std::fprintf(stderr, "usage: pipe_no_eof_broken\n"); return 2; }
+int main(int argc, char* argv[]) {
+    if (argc > 1) {
+        std::fprintf(stderr, "usage: %s\n", argv[0]);
+        return 2;
+    }
+    try {
+        int fds[2];
+        check(::pipe(fds), "pipe");
+        std::fflush(stdout);             // else the child prints our buffer again
+        Child writer(check(::fork(), "fork"));
+        if (writer.pid == 0) {           // the child: one write(), then _exit
+            ::close(fds[0]);
+            const char msg[] = "the only message\n";
+            _exit(::write(fds[1], msg, sizeof msg - 1) == sizeof msg - 1 ? 0 : 1);
+        }
+        int status = 0;
+        check(::waitpid(writer.pid, &status, 0), "waitpid");
+        writer.pid = -1;                 // reaped: its write end is closed
+        std::printf("writer finished with status %d and closed its write end\n",
+                    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 
-    int fds[2];
-    check(::pipe(fds), "pipe");
-    Fd read_end(fds[0]), write_end(fds[1]);
+        // THE BUG: the parent never closed fds[1], so one write end is still
+        // open -- its own -- and the kernel cannot report end-of-file.
+        std::string text;
+        const bool first = drain_until_eof(fds[0], text);
+        std::printf("reader got %zu bytes, then %s\n", text.size(),
+                    first ? "EOF (unexpected)" : "no EOF within 500 ms: it would hang for ever");
 
-    Child writer([&] {
-        read_end.reset();
-        const char msg[] = "the only message\n";
-        check(static_cast<int>(::write(write_end.get(), msg, std::strlen(msg))), "write");
-        return 0;                        // the child's write end closes here
-    });
-    int status = writer.wait();
-    std::printf("writer finished with status %d and closed its write end\n", status);
-
-    // THE BUG: the parent never called write_end.reset(), so one write end is
-    // still open — its own — and the kernel cannot report EOF.
-    std::string text;
-    ReadResult first = drain(read_end.get(), text, 500);
-    std::printf("reader got %zu bytes, then %s\n", text.size(),
-                first == ReadResult::timed_out ? "no EOF within 500 ms: it would hang for ever"
-                                               : "EOF (unexpected)");
-
-    // THE FIX: close the parent's copy; now read() returns 0 at once.
-    write_end.reset();
-    ReadResult second = drain(read_end.get(), text, 500);
-    std::printf("after the parent closed its write end: %s\n",
-                second == ReadResult::eof ? "EOF" : "still no EOF (unexpected)");
-
-    bool shown = status == 0 && first == ReadResult::timed_out && second == ReadResult::eof;
-    std::printf("%s\n", shown ? "shown: EOF needs every write end closed, the reader's own too"
-                              : "FAILED to show the hang");
-    return shown ? 0 : 1;
+        // THE FIX: close the parent's copy; now read() returns 0 at once.
+        ::close(fds[1]);
+        const bool second = drain_until_eof(fds[0], text);
+        ::close(fds[0]);
+        std::printf("after the parent closed its write end: %s\n",
+                    second ? "EOF" : "still no EOF (unexpected)");
+        const bool shown = WIFEXITED(status) && WEXITSTATUS(status) == 0 && !first && second;
+        std::printf("%s\n", shown ? "shown: EOF needs every write end closed, the reader's own too"
+                                  : "FAILED to show the hang");
+        return shown ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "pipe_no_eof_broken: %s\n", e.what());
+        return 1;
+    }
 }

@@ -1,106 +1,104 @@
-// priority_queue_example.cpp — message priorities with a POSIX message queue:
-// mq_receive always returns the oldest message of the highest priority.
+// priority_queue_example.cpp - message priorities with a POSIX message queue:
+// mq_receive() always returns the oldest message of the highest priority.
 // Python: multiprocessing has no priority queue; people emulate one with a
 // Manager around queue.PriorityQueue. Here the kernel does it.
-#include <cerrno>
-#include <csignal>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <string>
-#include <iterator>
-#include <utility>
-#include <vector>
 #include <fcntl.h>
 #include <mqueue.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <vector>
+
 namespace {
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) { std::perror(what); std::exit(1); }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
-/// Creates the queue and unlinks its name on destruction.
-class OwnedQueue {
-public:
-    OwnedQueue(std::string name, long max_messages, long message_size) : name_(std::move(name)) {
+// The creator owns the queue's NAME: its destructor unlinks it.
+struct OwnedQueue {
+    explicit OwnedQueue(const std::string& n) : name(n) {
         mq_attr attr{};
-        attr.mq_maxmsg = max_messages;
-        attr.mq_msgsize = message_size;
-        mq_ = ::mq_open(name_.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
-        check(mq_ == (mqd_t)-1 ? -1 : 0, "mq_open");
+        attr.mq_maxmsg = 8;
+        attr.mq_msgsize = 64;
+        mq = ::mq_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
+        check(mq == (mqd_t)-1 ? -1 : 0, "mq_open");
     }
-    ~OwnedQueue() { ::mq_close(mq_); ::mq_unlink(name_.c_str()); }
     OwnedQueue(const OwnedQueue&) = delete;
-    mqd_t get() const { return mq_; }
-private:
-    std::string name_;
-    mqd_t mq_;
+    ~OwnedQueue() { ::mq_close(mq); ::mq_unlink(name.c_str()); }
+    std::string name;
+    mqd_t mq;
 };
 
-class Child {
-public:
-    template <class Body> explicit Child(Body body) {
-        std::fflush(stdout);
-        pid_ = check(::fork(), "fork");
-        if (pid_ == 0) { int rc = body(); std::fflush(stdout); ::_exit(rc); }
-    }
-    ~Child() { if (pid_ > 0) { ::kill(pid_, SIGKILL); wait(); } }
-    int wait() {
-        int status = 0;
-        while (::waitpid(pid_, &status, 0) == -1 && errno == EINTR) {}
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-private:
-    pid_t pid_ = -1;
-};
-
-struct Job {
-    const char* text;
-    unsigned priority;                   // 0 = lowest; Linux allows up to 32767
+// Owns a child: if we leave early, it is killed and reaped.
+struct Child {
+    explicit Child(pid_t p) : pid(p) {}
+    Child(const Child&) = delete;
+    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
+    pid_t pid;
 };
 
 // Sent in this order on purpose: priorities mixed, two jobs share priority 5.
-const Job jobs[] = {
+// 0 is the lowest priority; Linux allows up to 32767.
+const struct { const char* text; unsigned priority; } jobs[] = {
     {"write the weekly report", 0}, {"answer email A", 5}, {"SERVER IS DOWN", 9},
     {"answer email B", 5},          {"water the plants", 0}, {"fix login bug", 7},
 };
 
-int sender(mqd_t mq) {
-    for (const Job& j : jobs)
-        check(::mq_send(mq, j.text, std::strlen(j.text), j.priority), "mq_send");
-    return 0;
-}
-
 }  // namespace
 
-int main(int argc, char**) {
-    if (argc > 1) { std::fprintf(stderr, "usage: priority_queue_example\n"); return 2; }
-
-    constexpr long msg_size = 64;
-    OwnedQueue queue("/priority_queue_example-" + std::to_string(::getpid()), 8, msg_size);
-
-    // All jobs are queued before anyone receives, so the order we see is
-    // decided by the priorities alone.
-    Child child([&] { return sender(queue.get()); });
-    bool ok = child.wait() == 0;
-
-    std::vector<std::string> got;
-    char buf[msg_size];
-    for (size_t i = 0; i < std::size(jobs); ++i) {
-        unsigned prio = 0;
-        ssize_t n = ::mq_receive(queue.get(), buf, sizeof buf, &prio);
-        check(static_cast<int>(n), "mq_receive");
-        got.emplace_back(buf, static_cast<size_t>(n));
-        std::printf("received priority %u: %s\n", prio, got.back().c_str());
+int main(int argc, char* argv[]) {
+    if (argc > 1) {
+        std::fprintf(stderr, "usage: %s\n", argv[0]);
+        return 2;
     }
-    const std::vector<std::string> expected = {"SERVER IS DOWN", "fix login bug",
-        "answer email A", "answer email B", "write the weekly report", "water the plants"};
-    ok = ok && got == expected;
-    std::printf("%s\n", ok ? "highest priority first, FIFO within one priority" : "FAILED");
-    return ok ? 0 : 1;
+    try {
+        OwnedQueue queue("/priority_queue_example-" + std::to_string(::getpid()));
+        std::fflush(stdout);             // else the child prints our buffer again
+        Child child(check(::fork(), "fork"));
+        if (child.pid == 0) {            // the sender ends here, whatever happens
+            int code = 1;
+            try {
+                for (const auto& j : jobs)
+                    check(::mq_send(queue.mq, j.text, std::strlen(j.text), j.priority), "mq_send");
+                code = 0;
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "priority_queue_example (child): %s\n", e.what());
+            } catch (...) {}
+            _exit(code);
+        }
+        // Only a sender that finished has queued all six: else mq_receive() would
+        // wait for a message that never comes. Queued first, received after:
+        // the order we see is decided by the priorities alone.
+        int status = 0;
+        check(::waitpid(child.pid, &status, 0), "waitpid");
+        child.pid = -1;                  // reaped
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            throw std::runtime_error("the sender failed");
+        std::vector<std::string> got;
+        char buf[64];                    // must be >= mq_msgsize, or EMSGSIZE
+        for (size_t i = 0; i < std::size(jobs); ++i) {
+            unsigned prio = 0;
+            ssize_t n = check(static_cast<int>(::mq_receive(queue.mq, buf, sizeof buf, &prio)),
+                              "mq_receive");
+            got.emplace_back(buf, static_cast<size_t>(n));
+            std::printf("received priority %u: %s\n", prio, got.back().c_str());
+        }
+        const bool ok = got == std::vector<std::string>{"SERVER IS DOWN", "fix login bug",
+            "answer email A", "answer email B", "write the weekly report", "water the plants"};
+        std::printf("%s\n", ok ? "highest priority first, FIFO within one priority" : "FAILED");
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "priority_queue_example: %s\n", e.what());
+        return 1;
+    }
 }

@@ -12,13 +12,19 @@
 #include <string>
 #include <utility>
 #include <vector>
+#include <stdexcept>
+#include <system_error>
+#include <exception>
 #include <sys/wait.h>
 #include <unistd.h>
 
 namespace {
 
+const char* const program = "queues_basic";
+
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) { std::perror(what); std::exit(1); }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -38,7 +44,14 @@ public:
     template <class Body> explicit Child(Body body) {
         std::fflush(stdout);
         pid_ = check(::fork(), "fork");
-        if (pid_ == 0) { int rc = body(); std::fflush(stdout); ::_exit(rc); }
+        if (pid_ == 0) {  // the child ends here, whatever happens: never in main's code
+            int rc = 1;
+            try { rc = body(); } catch (const std::exception& e) {
+                std::fprintf(stderr, "%s (child): %s\n", program, e.what());
+            } catch (...) {}
+            std::fflush(stdout);
+            ::_exit(rc);
+        }
     }
     Child(Child&& o) noexcept : pid_(std::exchange(o.pid_, -1)) {}
     ~Child() { if (pid_ > 0) { ::kill(pid_, SIGKILL); wait(); } }
@@ -111,7 +124,7 @@ public:
         std::string frame;
         put_raw(frame, static_cast<std::uint32_t>(payload.size()));
         frame += payload;
-        if (frame.size() > PIPE_BUF) { std::fprintf(stderr, "frame too big\n"); std::exit(1); }
+        if (frame.size() > PIPE_BUF) throw std::length_error("frame larger than PIPE_BUF");
         check(static_cast<int>(::write(write_end_.get(), frame.data(), frame.size())), "write");
     }
     /// Returns nullopt at EOF: every producer has closed its end.
@@ -121,7 +134,7 @@ public:
         size_t pos = 0;
         auto len = get_raw<std::uint32_t>(header, pos);
         std::string payload;
-        if (!read_exact(payload, len)) { std::fprintf(stderr, "truncated frame\n"); std::exit(1); }
+        if (!read_exact(payload, len)) throw std::runtime_error("truncated frame");
         return deserialise(payload);
     }
     void close_reading() { read_end_.reset(); }
@@ -157,35 +170,39 @@ int produce(OrderQueue& q, int id) {
 
 int main(int argc, char**) {
     if (argc > 1) { std::fprintf(stderr, "usage: queues_basic\n"); return 2; }
+    try {
+        Order sample{0, 0, 1.25, "apple"};
+        std::printf("frame for {0, 0, 1.25, \"apple\"}: 4-byte length + %zu payload bytes\n",
+                    serialise(sample).size());
 
-    Order sample{0, 0, 1.25, "apple"};
-    std::printf("frame for {0, 0, 1.25, \"apple\"}: 4-byte length + %zu payload bytes\n",
-                serialise(sample).size());
+        OrderQueue queue;
+        std::vector<Child> children;
+        for (int id = 0; id < producers; ++id)
+            children.emplace_back([&queue, id] { return produce(queue, id); });
+        queue.close_writing();               // so get() sees EOF when producers finish
 
-    OrderQueue queue;
-    std::vector<Child> children;
-    for (int id = 0; id < producers; ++id)
-        children.emplace_back([&queue, id] { return produce(queue, id); });
-    queue.close_writing();               // so get() sees EOF when producers finish
-
-    int received = 0, out_of_order = 0, corrupted = 0;
-    int next_seq[producers] = {};
-    while (auto o = queue.get()) {
-        ++received;
-        if (o->producer < 0 || o->producer >= producers || o->seq < 0 || o->seq >= orders_each) {
-            ++corrupted;                 // never index with numbers we did not check
-            continue;
+        int received = 0, out_of_order = 0, corrupted = 0;
+        int next_seq[producers] = {};
+        while (auto o = queue.get()) {
+            ++received;
+            if (o->producer < 0 || o->producer >= producers || o->seq < 0 || o->seq >= orders_each) {
+                ++corrupted;                 // never index with numbers we did not check
+                continue;
+            }
+            if (o->seq != next_seq[o->producer]++) ++out_of_order;
+            if (o->item != items[o->seq] || o->price != 1.25 * (o->seq + 1)) ++corrupted;
         }
-        if (o->seq != next_seq[o->producer]++) ++out_of_order;
-        if (o->item != items[o->seq] || o->price != 1.25 * (o->seq + 1)) ++corrupted;
+        bool ok = true;
+        for (auto& c : children) ok = (c.wait() == 0) && ok;
+        std::printf("received %d orders from %d producers (expected %d)\n", received, producers,
+                    producers * orders_each);
+        std::printf("per producer in order: %s; fields intact: %s\n",
+                    out_of_order == 0 ? "yes" : "no", corrupted == 0 ? "yes" : "no");
+        ok = ok && received == producers * orders_each && out_of_order == 0 && corrupted == 0;
+        std::printf("%s\n", ok ? "EOF ended the stream: no sentinel message needed" : "FAILED");
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "queues_basic: %s\n", e.what());
+        return 1;
     }
-    bool ok = true;
-    for (auto& c : children) ok = (c.wait() == 0) && ok;
-    std::printf("received %d orders from %d producers (expected %d)\n", received, producers,
-                producers * orders_each);
-    std::printf("per producer in order: %s; fields intact: %s\n",
-                out_of_order == 0 ? "yes" : "no", corrupted == 0 ? "yes" : "no");
-    ok = ok && received == producers * orders_each && out_of_order == 0 && corrupted == 0;
-    std::printf("%s\n", ok ? "EOF ended the stream: no sentinel message needed" : "FAILED");
-    return ok ? 0 : 1;
 }

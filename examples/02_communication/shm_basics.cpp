@@ -1,147 +1,116 @@
-// shm_basics.cpp — named POSIX shared memory: create, attach by name, unlink.
+// shm_basics.cpp - named POSIX shared memory: create, attach by name, unlink.
 // Python: SharedMemory(name=..., create=True, size=...), SharedMemory(name=...),
 //         shm.close(), shm.unlink().
-#include <cerrno>
-#include <csignal>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <string>
-#include <utility>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <system_error>
+
 namespace {
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) { std::perror(what); std::exit(1); }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
-/// A mapping of a shared-memory object. The destructor is Python's close():
-/// it unmaps this process's view but leaves the object and its name alone.
-class SharedMemory {
-public:
-    /// Creates a new object (fails with EEXIST if the name is taken).
-    static SharedMemory create(const std::string& name, size_t size) {
-        int fd = check(::shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600), "shm_open");
-        return sized(fd, name, size);
-    }
-    /// Gives a freshly created object (size 0) its size and maps it.
-    static SharedMemory sized(int fd, const std::string& name, size_t size) {
-        if (::ftruncate(fd, static_cast<off_t>(size)) == -1) {  // a new object has size 0
-            ::close(fd);
-            ::shm_unlink(name.c_str());
-            check(-1, "ftruncate");
-        }
-        return SharedMemory(fd, size);
-    }
-    /// Attaches to an existing object; its size comes from fstat().
-    static SharedMemory attach(const std::string& name) {
-        int fd = check(::shm_open(name.c_str(), O_RDWR, 0), "shm_open(attach)");
-        struct stat st{};
-        check(::fstat(fd, &st), "fstat");
-        return SharedMemory(fd, static_cast<size_t>(st.st_size));
-    }
-    SharedMemory(SharedMemory&& o) noexcept
-        : addr_(std::exchange(o.addr_, nullptr)), size_(o.size_) {}
-    ~SharedMemory() { if (addr_) ::munmap(addr_, size_); }
-    char* data() const { return static_cast<char*>(addr_); }
-    size_t size() const { return size_; }
-private:
-    SharedMemory(int fd, size_t size) : size_(size) {
-        addr_ = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-        ::close(fd);                     // the mapping keeps the object alive
-        if (addr_ == MAP_FAILED) check(-1, "mmap");
-    }
-    void* addr_ = nullptr;
-    size_t size_ = 0;
+// Owns a child: if we leave early, it is killed and reaped.
+struct Child {
+    explicit Child(pid_t p) : pid(p) {}
+    Child(const Child&) = delete;
+    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
+    pid_t pid;
 };
 
-/// Owns the NAME: unlinks it on destruction (Python's unlink(), done once
-/// by the creator), so /dev/shm is clean even if we fail half-way.
-class ShmName {
-public:
-    explicit ShmName(std::string name) : name_(std::move(name)) {}
-    ~ShmName() { if (!name_.empty()) ::shm_unlink(name_.c_str()); }
-    ShmName(const ShmName&) = delete;
-    void unlink_now() { check(::shm_unlink(name_.c_str()), "shm_unlink"); name_.clear(); }
-    const std::string& str() const { return name_; }
-private:
-    std::string name_;
+// Owns the NAME (Python's unlink(), done once, by the creator): /dev/shm is
+// clean however we leave.
+struct ShmName {
+    std::string name;
+    ~ShmName() { if (!name.empty()) ::shm_unlink(name.c_str()); }
 };
 
-class Child {
-public:
-    template <class Body> explicit Child(Body body) {
-        std::fflush(stdout);
-        pid_ = check(::fork(), "fork");
-        if (pid_ == 0) { int rc = body(); std::fflush(stdout); ::_exit(rc); }
+// Maps the object open on fd; the destructor is Python's close(). The mapping
+// keeps the object alive, so the descriptor is closed at once.
+struct Mapping {
+    Mapping(int fd, size_t n) : size(n) {
+        addr = static_cast<char*>(::mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+        int err = errno;
+        ::close(fd);
+        if (addr == MAP_FAILED) throw std::system_error(err, std::generic_category(), "mmap");
     }
-    ~Child() { if (pid_ > 0) { ::kill(pid_, SIGKILL); wait(); } }
-    int wait() {
-        int status = 0;
-        while (::waitpid(pid_, &status, 0) == -1 && errno == EINTR) {}
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-private:
-    pid_t pid_ = -1;
+    Mapping(const Mapping&) = delete;
+    ~Mapping() { ::munmap(addr, size); }
+    char* addr;
+    size_t size;
 };
 
-/// Create-or-attach: whoever comes first creates; O_EXCL makes that race-free.
-std::pair<SharedMemory, bool> open_or_create(const std::string& name, size_t size) {
-    int fd = ::shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
-    if (fd != -1) return {SharedMemory::sized(fd, name, size), true};
-    if (errno != EEXIST) check(-1, "shm_open");
-    return {SharedMemory::attach(name), false};
-}
-
-bool exists_in_dev_shm(const std::string& name) {
-    return ::access(("/dev/shm" + name).c_str(), F_OK) == 0;
-}
-
-// Knows only the name, like an unrelated program would.
-int child_attaches(const std::string& name) {
-    SharedMemory shm = SharedMemory::attach(name);
-    std::printf("child: attached %zu bytes by name, read \"%s\"\n", shm.size(), shm.data());
-    std::strcpy(shm.data() + 100, "reply from the child");
+// The child knows only the name, like an unrelated program would.
+int attach_and_reply(const char* name) {
+    int fd = check(::shm_open(name, O_RDWR, 0), "shm_open");
+    struct stat st{};
+    check(::fstat(fd, &st), "fstat");    // the size comes from the object
+    Mapping shm(fd, static_cast<size_t>(st.st_size));
+    std::printf("child: attached %zu bytes by name, read \"%s\"\n", shm.size, shm.addr);
+    std::strcpy(shm.addr + 100, "reply from the child");
     return 0;
 }
 
 }  // namespace
 
-int main(int argc, char**) {
-    if (argc > 1) { std::fprintf(stderr, "usage: shm_basics\n"); return 2; }
+int main(int argc, char* argv[]) {
+    if (argc > 1) {
+        std::fprintf(stderr, "usage: %s\n", argv[0]);
+        return 2;
+    }
+    try {
+        ShmName name{"/shm_basics-" + std::to_string(::getpid())};
+        // O_EXCL: fail rather than share a stale object of the same name.
+        int fd = check(::shm_open(name.name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600), "shm_open");
+        if (::ftruncate(fd, 4096) == -1) {   // a new object has size 0
+            int err = errno;
+            ::close(fd);
+            throw std::system_error(err, std::generic_category(), "ftruncate");
+        }
+        Mapping shm(fd, 4096);
+        std::strcpy(shm.addr, "hello from the creator");
+        std::printf("created 4096 bytes; visible as a file in /dev/shm: %s\n",
+                    ::access(("/dev/shm" + name.name).c_str(), F_OK) == 0 ? "yes" : "no");
 
-    const std::string shm_name = "/shm_basics-" + std::to_string(::getpid());
-    ShmName name(shm_name);
-    SharedMemory shm = SharedMemory::create(name.str(), 4096);
-    std::strcpy(shm.data(), "hello from the creator");
-    std::printf("created %zu bytes; visible as a file in /dev/shm: %s\n", shm.size(),
-                exists_in_dev_shm(name.str()) ? "yes" : "no");
+        std::fflush(stdout);             // else the child prints our buffer again
+        Child child(check(::fork(), "fork"));
+        if (child.pid == 0) {            // the child ends here, whatever happens
+            int code = 1;
+            try { code = attach_and_reply(name.name.c_str()); } catch (const std::exception& e) {
+                std::fprintf(stderr, "shm_basics (child): %s\n", e.what());
+            } catch (...) {}
+            std::fflush(stdout);
+            _exit(code);
+        }
+        int status = 0;
+        check(::waitpid(child.pid, &status, 0), "waitpid");
+        child.pid = -1;                  // reaped
+        std::printf("parent: the child's write is visible here: \"%s\"\n", shm.addr + 100);
 
-    Child child([&] { return child_attaches(name.str()); });
-    bool ok = child.wait() == 0;
-    std::printf("parent: the child's write is visible here: \"%s\"\n", shm.data() + 100);
-    ok = ok && std::strcmp(shm.data() + 100, "reply from the child") == 0;
-
-    auto [again, created] = open_or_create(name.str(), 4096);
-    std::printf("open_or_create on the same name: %s\n",
-                created ? "created (unexpected)" : "attached to the existing object");
-    ok = ok && !created && std::strcmp(again.data(), "hello from the creator") == 0;
-
-    name.unlink_now();
-    int fd = ::shm_open(shm_name.c_str(), O_RDWR, 0);
-    std::printf("after shm_unlink: shm_open by name fails with %s, "
-                "but our mapping still reads \"%s\"\n",
-                fd == -1 && errno == ENOENT ? "ENOENT" : "no error (unexpected)", shm.data());
-    bool gone = fd == -1 && !exists_in_dev_shm(shm_name);
-    if (fd != -1) ::close(fd);
-    ok = ok && gone;
-    std::printf("%s\n", ok ? "the memory lives until the last mapping goes away" : "FAILED");
-    return ok ? 0 : 1;
+        check(::shm_unlink(name.name.c_str()), "shm_unlink");
+        name.name.clear();               // unlinked: nothing left to remove
+        const bool gone = ::shm_open(("/shm_basics-" + std::to_string(::getpid())).c_str(),
+                                     O_RDWR, 0) == -1 && errno == ENOENT;
+        std::printf("after shm_unlink: shm_open by name fails with %s, but our mapping "
+                    "still reads \"%s\"\n", gone ? "ENOENT" : "no error (unexpected)", shm.addr);
+        const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && gone &&
+                        std::strcmp(shm.addr + 100, "reply from the child") == 0;
+        std::printf("%s\n", ok ? "the memory lives until the last mapping goes away" : "FAILED");
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "shm_basics: %s\n", e.what());
+        return 1;
+    }
 }

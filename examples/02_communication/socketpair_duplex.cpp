@@ -1,100 +1,95 @@
-// socketpair_duplex.cpp — socketpair() as a two-way pipe with message boundaries.
+// socketpair_duplex.cpp - socketpair() as a two-way pipe that keeps message
+// boundaries (SOCK_SEQPACKET): one send() is one recv(), no framing needed.
 // Python: a, b = multiprocessing.Pipe(duplex=True); a.send(x); b.recv().
-#include <cerrno>
-#include <csignal>
-#include <cstdio>
-#include <cstdlib>
-#include <string>
-#include <utility>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
 namespace {
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) { std::perror(what); std::exit(1); }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-    ~Fd() { reset(); }
-    int get() const { return fd_; }
-    void reset() { if (fd_ != -1) ::close(fd_); fd_ = -1; }
-private:
-    int fd_;
+// Owns a child: if we leave early, it is killed and reaped.
+struct Child {
+    explicit Child(pid_t p) : pid(p) {}
+    Child(const Child&) = delete;
+    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
+    pid_t pid;
 };
 
-class Child {
-public:
-    template <class Body> explicit Child(Body body) {
-        std::fflush(stdout);             // the child must not inherit buffered text
-        pid_ = check(::fork(), "fork");
-        if (pid_ == 0) { int rc = body(); std::fflush(stdout); ::_exit(rc); }
-    }
-    ~Child() { if (pid_ > 0) { ::kill(pid_, SIGKILL); wait(); } }
-    int wait() {
-        int status = 0;
-        while (::waitpid(pid_, &status, 0) == -1 && errno == EINTR) {}
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-private:
-    pid_t pid_ = -1;
-};
-
-// SOCK_SEQPACKET keeps message boundaries: one send() is one recv(),
-// just like Connection.send()/recv() in Python.
 void send_msg(int fd, const std::string& msg) {
-    check(static_cast<int>(::send(fd, msg.data(), msg.size(), 0)), "send");
+    check(static_cast<int>(::send(fd, msg.data(), msg.size(), MSG_NOSIGNAL)), "send");
 }
 
-/// Returns false at end-of-file (the peer closed or shut down its end).
-bool recv_msg(int fd, std::string& msg) {
+// One recv() = one whole message. Empty at end-of-file: the peer closed or
+// shut down its end (our messages are never empty).
+std::string recv_msg(int fd) {
     char buf[256];
-    ssize_t n;
-    do { n = ::recv(fd, buf, sizeof buf, 0); } while (n == -1 && errno == EINTR);
-    check(static_cast<int>(n), "recv");
-    msg.assign(buf, static_cast<size_t>(n));
-    return n > 0;
+    const int n = check(static_cast<int>(::recv(fd, buf, sizeof buf, 0)), "recv");
+    return std::string(buf, static_cast<size_t>(n));
 }
 
 // The child answers each number with its square, on the same descriptor.
 int squaring_server(int fd) {
-    std::string msg;
-    while (recv_msg(fd, msg))
+    for (std::string msg; !(msg = recv_msg(fd)).empty();)
         send_msg(fd, std::to_string(std::stol(msg) * std::stol(msg)));
     return 0;
 }
 
 }  // namespace
 
-int main(int argc, char**) {
-    if (argc > 1) { std::fprintf(stderr, "usage: socketpair_duplex\n"); return 2; }
-
-    int sv[2];
-    check(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), "socketpair");
-    Fd parent_end(sv[0]), child_end(sv[1]);
-
-    Child server([&] { parent_end.reset(); return squaring_server(child_end.get()); });
-    child_end.reset();                   // each side keeps only its own end
-
-    bool ok = true;
-    for (long x : {3L, 4L, 12L}) {
-        send_msg(parent_end.get(), std::to_string(x));
-        std::string reply;
-        if (!recv_msg(parent_end.get(), reply)) { ok = false; break; }
-        std::printf("parent sent %ld, child replied %s on the same socket\n", x, reply.c_str());
-        ok = ok && std::stol(reply) == x * x;
+int main(int argc, char* argv[]) {
+    if (argc > 1) {
+        std::fprintf(stderr, "usage: %s\n", argv[0]);
+        return 2;
     }
-    // "I will send no more": the child's recv() returns 0 and it exits.
-    check(::shutdown(parent_end.get(), SHUT_WR), "shutdown");
-    int status = server.wait();
-    std::printf("child saw EOF after shutdown(SHUT_WR) and exited with status %d\n", status);
-    ok = ok && status == 0;
-    std::printf("%s\n", ok ? "one socketpair carried both directions" : "FAILED");
-    return ok ? 0 : 1;
+    try {
+        int sv[2];
+        check(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), "socketpair");
+        std::fflush(stdout);             // else the child prints our buffer again
+        Child child(check(::fork(), "fork"));
+        if (child.pid == 0) {            // the child ends here, whatever happens
+            int code = 1;
+            try {
+                ::close(sv[0]);          // each side keeps only its own end
+                code = squaring_server(sv[1]);
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "socketpair_duplex (child): %s\n", e.what());
+            } catch (...) {}
+            _exit(code);
+        }
+        ::close(sv[1]);                  // a dead child now means end-of-file, not a hang
+        bool ok = true;
+        for (long x : {3L, 4L, 12L}) {
+            send_msg(sv[0], std::to_string(x));
+            const std::string reply = recv_msg(sv[0]);
+            if (reply.empty()) throw std::runtime_error("the child closed its end early");
+            std::printf("parent sent %ld, child replied %s on the same socket\n", x, reply.c_str());
+            ok = ok && std::stol(reply) == x * x;
+        }
+        check(::shutdown(sv[0], SHUT_WR), "shutdown");   // "I will send no more"
+        int status = 0;
+        check(::waitpid(child.pid, &status, 0), "waitpid");
+        child.pid = -1;                  // reaped
+        ::close(sv[0]);
+        ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        std::printf("child saw end-of-file after shutdown(SHUT_WR) and exited: %s\n",
+                    ok ? "yes" : "no");
+        std::printf("%s\n", ok ? "one socketpair carried both directions" : "FAILED");
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "socketpair_duplex: %s\n", e.what());
+        return 1;
+    }
 }
