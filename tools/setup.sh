@@ -12,6 +12,7 @@ build_packages=(
   python3-jieba python3-matplotlib python3-babel graphviz libjs-normalize.css
   fonts-wqy-microhei
   catch2 libboost-dev libtbb-dev libopenmpi-dev openmpi-bin
+  libssl-dev  # OpenSSL's libcrypto: HMAC and RAND_bytes for Listener/Client authkeys
 )
 test_packages=(chromium default-jre-headless)
 
