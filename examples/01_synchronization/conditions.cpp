@@ -68,11 +68,9 @@ struct TicketOffice {
         check_pt(pthread_cond_init(&ticket_ready, &ca), "pthread_cond_init");
         check_pt(pthread_cond_init(&progress, &ca), "pthread_cond_init");
     }
-    ~TicketOffice() {
-        pthread_cond_destroy(&ticket_ready);
-        pthread_cond_destroy(&progress);
-        pthread_mutex_destroy(&mutex);
-    }
+    // No destructor: glibc's pthread_cond_destroy waits for every waiter to
+    // leave, and a worker killed while it waits never does. The memory goes
+    // with the mapping.
 
     // Python's Condition.wait_for(predicate, timeout), the mutex held: re-check
     // after every wake-up, and return the predicate's value at the deadline.
@@ -154,7 +152,6 @@ int main(int argc, char* argv[]) {
         if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
         struct Unmap { void* p; ~Unmap() { ::munmap(p, sizeof(TicketOffice)); } } unmap{p};
         TicketOffice& office = *new (p) TicketOffice{};
-        struct Destroy { TicketOffice& o; ~Destroy() { o.~TicketOffice(); } } destroy{office};
 
         Child workers[3];  // declared after the mapping: killed and reaped before it goes
         for (int i = 0; i < 3; ++i) {

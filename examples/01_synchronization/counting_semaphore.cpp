@@ -33,8 +33,9 @@ void record_peak(Stats& stats, int now) {
 /// acquire/release around the work; std::counting_semaphore has no RAII guard
 /// of its own, so keep the critical part short and exception-free.
 void client(std::counting_semaphore<kSlots>& slots, Stats& stats, std::latch& start) {
-    start.arrive_and_wait();  // all threads ask at the same moment
-    slots.acquire();
+    start.wait();  // all threads ask at the same moment
+    // A bounded wait: 60 ms jobs, 3 at a time, never make anyone wait 10 s.
+    if (!slots.try_acquire_for(std::chrono::seconds(10))) return;
     record_peak(stats, stats.in_use.fetch_add(1) + 1);
     std::this_thread::sleep_for(std::chrono::milliseconds(60));  // "use the connection"
     stats.in_use.fetch_sub(1);
@@ -52,13 +53,16 @@ int main(int argc, char** argv) {
     try {
         std::counting_semaphore<kSlots> slots(kSlots);  // template argument = maximum
         Stats stats;
-        std::latch start(kThreads);
+        std::latch start(1);  // the starting gun
         {
-            std::vector<std::jthread> threads;  // jthread joins in its destructor
+            std::vector<std::jthread> threads;  // jthread joins in its destructor...
+            // ...so the gun goes off first, even if starting a thread throws: a
+            // thread left waiting for it would make that join wait for ever.
+            struct Fire { std::latch& l; ~Fire() { l.count_down(); } } fire{start};
             for (int i = 0; i < kThreads; ++i)
                 threads.emplace_back(client, std::ref(slots), std::ref(stats),
                                      std::ref(start));
-        }
+        }  // fire, then join
         std::cout << kThreads << " threads, " << kSlots
                   << " slots; served: " << stats.served.load() << '\n';
         std::cout << "peak in use = " << stats.peak.load() << " (limit " << kSlots << ")"

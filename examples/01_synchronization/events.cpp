@@ -1,235 +1,164 @@
-// events.cpp — Python's multiprocessing.Event built from its three real parts,
-// placed in shared memory: a flag, a process-shared mutex, and a process-shared
-// condition variable (timed on CLOCK_MONOTONIC, so that changing the wall
-// clock cannot shorten or stretch a time-out).
-// Then the classic use: a "starting gun" that releases all workers at once.
+// events.cpp - Python's multiprocessing.Event from its three parts, placed in a
+// shared mapping: a flag, a process-shared mutex and a process-shared condition
+// variable timed on CLOCK_MONOTONIC (setting the wall clock cannot shorten or
+// stretch a time-out). Used as a starting gun that releases four workers at once.
 #include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <sched.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <ctime>
 #include <iostream>
 #include <new>
-#include <vector>
+#include <system_error>
 
 namespace {
 
 constexpr int kWorkers = 4;
 
-[[noreturn]] void die(const char* what) {
-    std::perror(what);
-    std::exit(1);
-}
-
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) die(what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
-
-void check_pt(int err, const char* what) {
-    if (err != 0) {
-        errno = err;
-        die(what);
-    }
+void check_pt(int err, const char* what) {  // pthread_* return the error number
+    if (err != 0) throw std::system_error(err, std::generic_category(), what);
 }
 
-std::int64_t monotonic_ns() {
-    timespec t{};
-    check(clock_gettime(CLOCK_MONOTONIC, &t), "clock_gettime");
-    return std::int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec;
-}
+// ANCHOR: event
+/// set / clear / wait(ms) for every process that maps it. (Never destroyed:
+/// pthread_cond_destroy may wait for a waiter that was killed.)
+struct SharedEvent {
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    bool flag = false;  // guarded by mutex
 
-/// set / clear / is_set / wait(timeout), usable by every process mapping it.
-class SharedEvent {
-public:
     SharedEvent() {
         pthread_mutexattr_t ma;
-        check_pt(pthread_mutexattr_init(&ma), "pthread_mutexattr_init");
-        check_pt(pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED),
-                 "setpshared");
-        check_pt(pthread_mutex_init(&mutex_, &ma), "pthread_mutex_init");
-        pthread_mutexattr_destroy(&ma);
-
+        pthread_mutexattr_init(&ma);
+        pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+        check_pt(pthread_mutex_init(&mutex, &ma), "pthread_mutex_init");
         pthread_condattr_t ca;
-        check_pt(pthread_condattr_init(&ca), "pthread_condattr_init");
-        check_pt(pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED),
-                 "setpshared");
-        check_pt(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC), "setclock");
-        check_pt(pthread_cond_init(&cond_, &ca), "pthread_cond_init");
-        pthread_condattr_destroy(&ca);
+        pthread_condattr_init(&ca);
+        pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        check_pt(pthread_cond_init(&cond, &ca), "pthread_cond_init");
     }
-    ~SharedEvent() {
-        pthread_cond_destroy(&cond_);
-        pthread_mutex_destroy(&mutex_);
-    }
-    SharedEvent(const SharedEvent&) = delete;
-    SharedEvent& operator=(const SharedEvent&) = delete;
-
-    void set() {
-        lock();
-        flag_ = true;
-        check_pt(pthread_cond_broadcast(&cond_),
-                 "pthread_cond_broadcast");  // wake ALL waiters
-        unlock();
-    }
-    void clear() {
-        lock();
-        flag_ = false;
-        unlock();
-    }
-    bool is_set() {
-        lock();
-        bool f = flag_;
-        unlock();
-        return f;
-    }
-    /// Returns the flag: true if it was set in time, false on time-out.
-    bool wait(double seconds) {
-        const std::int64_t end =
-            monotonic_ns() + static_cast<std::int64_t>(seconds * 1e9);
-        const timespec deadline{static_cast<time_t>(end / 1'000'000'000),
-                                static_cast<long>(end % 1'000'000'000)};
-        lock();
-        // A loop, not an if: a wake-up does not prove the flag is set (spurious
-        // wake-ups happen, and someone may have cleared it again).
-        while (!flag_) {
-            int rc = pthread_cond_timedwait(&cond_, &mutex_, &deadline);
-            if (rc == ETIMEDOUT) break;
-            check_pt(rc, "pthread_cond_timedwait");
-        }
-        bool f = flag_;
-        unlock();
-        return f;
+    void set() { change(true); }
+    void clear() { change(false); }
+    /// The flag: true if it was set within `ms` milliseconds (is_set() is wait(0)).
+    bool wait(long ms) {
+        timespec end{};
+        ::clock_gettime(CLOCK_MONOTONIC, &end);
+        end.tv_nsec += ms % 1000 * 1'000'000;
+        end.tv_sec += ms / 1000 + end.tv_nsec / 1'000'000'000;
+        end.tv_nsec %= 1'000'000'000;
+        check_pt(pthread_mutex_lock(&mutex), "pthread_mutex_lock");
+        int rc = 0;  // a loop, not an if: waking up does not prove the flag is set
+        while (!flag && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&cond, &mutex, &end);
+        const bool result = flag;
+        pthread_mutex_unlock(&mutex);
+        return result;
     }
 
 private:
-    void lock() { check_pt(pthread_mutex_lock(&mutex_), "pthread_mutex_lock"); }
-    void unlock() { check_pt(pthread_mutex_unlock(&mutex_), "pthread_mutex_unlock"); }
+    void change(bool value) {
+        check_pt(pthread_mutex_lock(&mutex), "pthread_mutex_lock");
+        flag = value;  // under the mutex: no waiter can miss the broadcast
+        if (value) pthread_cond_broadcast(&cond);  // wake ALL waiters
+        pthread_mutex_unlock(&mutex);
+    }
+};
+// ANCHOR_END: event
 
-    pthread_mutex_t mutex_;
-    pthread_cond_t cond_;
-    bool flag_ = false;
+// ANCHOR: shared
+struct Shared {  // built in a MAP_SHARED mapping before fork()
+    SharedEvent gun;
+    std::atomic<bool> fired{false};  // set by the parent just before gun.set()
+    std::atomic<int> at_line{0}, passed{0}, early{0};
 };
 
-struct Shared {
-    SharedEvent start;
-    std::atomic<int> waiting{0};  // workers at the start line
-    std::atomic<int> passed{0};   // workers that got through wait()
-    std::atomic<std::int64_t> earliest_pass{INT64_MAX};
+// Owns the anonymous shared mapping the Shared lives in.
+struct Mapping {
+    Mapping() : p(::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE,
+                         MAP_SHARED | MAP_ANONYMOUS, -1, 0)) {
+        if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
+    }
+    ~Mapping() { ::munmap(p, sizeof(Shared)); }
+    void* p;
 };
 
-/// Owns an anonymous MAP_SHARED mapping with one Shared in it.
-class SharedMapping {
-public:
-    SharedMapping() {
-        void* p = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE,
-                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) die("mmap");
-        shared_ = new (p) Shared{};
-    }
-    ~SharedMapping() {
-        shared_->~Shared();
-        munmap(shared_, sizeof(Shared));
-    }
-    SharedMapping(const SharedMapping&) = delete;
-    SharedMapping& operator=(const SharedMapping&) = delete;
-    Shared& operator*() const { return *shared_; }
-
-private:
-    Shared* shared_;
+// Owns a child: if we leave early, it is killed and reaped.
+struct Child {
+    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
+    pid_t pid = -1;
 };
-
-int worker(Shared& s, int id) {
-    s.waiting.fetch_add(1);
-    if (!s.start.wait(5.0)) return 1;  // no gun within 5 s: give up, report failure
-    std::int64_t now = monotonic_ns();
-    std::int64_t seen = s.earliest_pass.load();
-    while (now < seen && !s.earliest_pass.compare_exchange_weak(seen, now)) {
-    }
-    s.passed.fetch_add(1);
-    std::cout << "worker " << id << " started after the gun\n";
-    return 0;
-}
+// ANCHOR_END: shared
 
 void sleep_ms(long ms) {
-    timespec t{ms / 1000, (ms % 1000) * 1'000'000};
-    nanosleep(&t, nullptr);
+    timespec t{ms / 1000, ms % 1000 * 1'000'000};
+    ::nanosleep(&t, nullptr);
 }
 
-/// An unset event: wait() must give up after its time-out and return false.
-bool wait_times_out(SharedEvent& event) {
-    bool got = event.wait(0.1);
-    std::cout << "wait(0.1 s) on an unset event returned "
-              << (got ? "true?!" : "false: timed out") << '\n';
-    return !got;
-}
-
-/// Lines up kWorkers processes behind the event, fires it, and checks that all
-/// of them passed and none passed early.
-bool starting_gun(Shared& s) {
-    std::vector<pid_t> workers;
-    for (int id = 1; id <= kWorkers; ++id) {
-        std::cout.flush();
-        pid_t pid = check(fork(), "fork");
-        if (pid == 0) {
-            int code = worker(s, id);
-            std::cout.flush();
-            std::exit(code);
-        }
-        workers.push_back(pid);
-    }
-    while (s.waiting.load() < kWorkers) sched_yield();
-    sleep_ms(50);  // give them time to block inside wait()
-    const int early = s.passed.load();
-    std::cout << kWorkers << " workers are at the start line; passed so far: " << early
-              << '\n';
-
-    const std::int64_t gun = monotonic_ns();
-    std::cout << "set(): the gun is fired\n";
-    std::cout.flush();  // before the workers print
-    s.start.set();
-
-    bool all_exited_ok = true;
-    for (pid_t pid : workers) {
-        int status = 0;
-        check(waitpid(pid, &status, 0), "waitpid");
-        all_exited_ok = all_exited_ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    }
-    const bool all_passed = s.passed.load() == kWorkers;
-    const bool none_early = s.earliest_pass.load() >= gun;
-    std::cout << "all " << kWorkers << " passed: " << (all_passed ? "yes" : "NO")
-              << "; none before set(): " << (none_early ? "yes" : "NO") << '\n';
-    return early == 0 && all_exited_ok && all_passed && none_early;
-}
-
-/// After clear() the event is false again, and wait() times out again.
-bool clear_resets(SharedEvent& event) {
-    event.clear();
-    bool set_now = event.is_set();
-    bool waited = event.wait(0.05);
-    std::cout << "after clear(): is_set() = " << std::boolalpha << set_now
-              << ", wait(0.05 s) = " << waited << '\n';
-    return !set_now && !waited;
+// ANCHOR: main
+int worker(Shared& s) {
+    s.at_line.fetch_add(1);
+    if (!s.gun.wait(5000)) return 1;  // no gun within 5 s: give up, report failure
+    if (!s.fired.load()) s.early.fetch_add(1);
+    s.passed.fetch_add(1);
+    return 0;
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char* argv[]) {
     if (argc > 1) {
         std::cerr << "usage: " << argv[0] << '\n';
         return 2;
     }
-    SharedMapping mapping;
-    Shared& s = *mapping;
-    bool ok = wait_times_out(s.start);
-    ok = starting_gun(s) && ok;
-    ok = clear_resets(s.start) && ok;
-    return ok ? 0 : 1;
+    try {
+        Mapping mapping;
+        Shared& s = *new (mapping.p) Shared{};
+        std::cout << "wait(100 ms) on an unset event: " << std::boolalpha << s.gun.wait(100)
+                  << " (timed out)\n";
+
+        Child workers[kWorkers];  // after the mapping: killed and reaped before it goes
+        for (auto& w : workers) {
+            std::cout.flush();  // else the child prints our buffer again
+            w.pid = check(::fork(), "fork");
+            if (w.pid == 0) {  // the worker ends here, whatever happens
+                int code = 1;
+                try { code = worker(s); } catch (...) {}
+                _exit(code);
+            }
+        }
+        for (int ms = 0; s.at_line.load() < kWorkers && ms < 5000; ms += 10) sleep_ms(10);
+        sleep_ms(50);  // time to block inside wait()
+        std::cout << s.at_line.load() << " workers at the start line; passed so far: "
+                  << s.passed.load() << '\n';
+        const bool none_yet = s.passed.load() == 0;
+
+        s.fired = true;
+        s.gun.set();  // one broadcast wakes every waiting process
+        int exited_ok = 0;
+        for (auto& w : workers) {  // each ends by itself: 5 s at most
+            int status = 0;
+            check(::waitpid(w.pid, &status, 0), "waitpid");
+            w.pid = -1;  // reaped
+            exited_ok += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        }
+        std::cout << "set(): " << s.passed.load() << " of " << kWorkers << " passed, "
+                  << s.early.load() << " before set()\n";
+        s.gun.clear();
+        std::cout << "after clear(): is_set() = " << s.gun.wait(0) << '\n';
+        return none_yet && exited_ok == kWorkers && s.early.load() == 0 && !s.gun.wait(0)
+                   ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::cerr << "events: " << e.what() << '\n';
+        return 1;
+    }
 }
+// ANCHOR_END: main
