@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <iostream>
 #include <memory>
@@ -34,10 +35,12 @@ struct Child {
     pid_t pid;
 };
 
-int g_value = 0;
+// With CLONE_VM the parent reads this while the child may be writing it, exactly as
+// two threads would: a plain int would be a data race (undefined behaviour).
+std::atomic<int> g_value{0};
 
 extern "C" int set_value(void*) {
-    g_value = 99;
+    g_value.store(99);
     return 0;  // the child's exit status
 }
 
@@ -46,18 +49,18 @@ extern "C" int set_value(void*) {
 int after_child(int flags, int& now) {
     constexpr std::size_t kStackSize = 64 * 1024;
     auto stack = std::make_unique<char[]>(kStackSize);  // freed after the child is reaped
-    g_value = 0;
+    g_value.store(0);
     std::cout.flush();  // without CLONE_VM the child gets a copy of our buffer
     // The stack grows down: pass its top. SIGCHLD: tell us when it exits, as fork does.
     Child child(check(
         ::clone(set_value, stack.get() + kStackSize, flags | SIGCHLD, nullptr), "clone"));
-    now = g_value;  // with CLONE_VFORK the child has already run
+    now = g_value.load();  // with CLONE_VFORK the child has already run
     int status = 0;
     check(::waitpid(child.pid, &status, 0), "waitpid");
     child.pid = -1;  // reaped
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         throw std::runtime_error("the child failed");
-    return g_value;
+    return g_value.load();
 }
 
 }  // namespace
