@@ -28,8 +28,9 @@ namespace asio = boost::asio;
 
 namespace {
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc < 0) throw std::system_error(errno, std::generic_category(), what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -43,6 +44,7 @@ int check(int rc, const char* what) {
     ::_exit(40 + id);
 }
 
+// ANCHOR: owner
 /// One child as Asio sees it: two stream_descriptors that close their fds
 /// when destroyed. The destructor kills and reaps a child we never waited for.
 class AsyncChild : public std::enable_shared_from_this<AsyncChild> {
@@ -66,8 +68,12 @@ public:
         }
         exit_.assign(pidfd);
     }
-    ~AsyncChild() { if (pid_ > 0 && !reaped_) { ::kill(pid_, SIGKILL); ::waitpid(pid_, nullptr, 0); } }
+    ~AsyncChild() {  // SIGKILL cannot be caught: this wait is bounded
+        if (pid_ > 0 && !reaped_ && ::kill(pid_, SIGKILL) == 0) ::waitpid(pid_, nullptr, 0);
+    }
+    // ANCHOR_END: owner
 
+    // ANCHOR: handlers
     // Start both asynchronous operations; each handler keeps `self` alive.
     void start() {
         read_line();
@@ -101,6 +107,7 @@ private:
         exit_code_ = info.si_code == CLD_EXITED ? info.si_status : -1;
         std::cout << "child " << id_ << " exited with code " << exit_code_ << '\n';
     }
+    // ANCHOR_END: handlers
 
     int id_;
     pid_t pid_ = -1;
@@ -115,25 +122,32 @@ private:
 int main(int argc, char**) {
     if (argc > 1) { std::cerr << "usage: asio_children\n"; return 2; }
     constexpr int kChildren = 3;
+    try {
+        // ANCHOR: main
+        asio::io_context io;
+        std::vector<std::shared_ptr<AsyncChild>> children;
+        for (int id = 0; id < kChildren; ++id) {
+            children.push_back(std::make_shared<AsyncChild>(io, id));
+            children.back()->start();
+        }
+        std::cout << "started " << kChildren << " children; io_context::run() on one thread\n";
 
-    asio::io_context io;
-    std::vector<std::shared_ptr<AsyncChild>> children;
-    for (int id = 0; id < kChildren; ++id) {
-        children.push_back(std::make_shared<AsyncChild>(io, id));
-        children.back()->start();
+        std::size_t handlers = io.run();             // returns when no work is left
+        // ANCHOR_END: main
+
+        bool ok = true;
+        for (const auto& c : children) {
+            bool right = c->lines() == 3 && c->exit_code() == 40 + c->id();
+            std::cout << "child " << c->id() << ": " << c->lines() << " lines, exit code "
+                      << c->exit_code() << (right ? " (as expected)" : " (WRONG)") << '\n';
+            ok = ok && right;
+        }
+        std::cout << "io_context ran " << handlers << " handlers on one thread; "
+                  << (ok ? "all output read and all children reaped" : "FAILED") << '\n';
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::cout.flush();
+        std::cerr << "asio_children: " << e.what() << '\n';
+        return 1;
     }
-    std::cout << "started " << kChildren << " children; io_context::run() on one thread\n";
-
-    std::size_t handlers = io.run();                 // returns when no work is left
-
-    bool ok = true;
-    for (const auto& c : children) {
-        bool right = c->lines() == 3 && c->exit_code() == 40 + c->id();
-        std::cout << "child " << c->id() << ": " << c->lines() << " lines, exit code "
-                  << c->exit_code() << (right ? " (as expected)" : " (WRONG)") << '\n';
-        ok = ok && right;
-    }
-    std::cout << "io_context ran " << handlers << " handlers on one thread; "
-              << (ok ? "all output read and all children reaped" : "FAILED") << '\n';
-    return ok ? 0 : 1;
 }

@@ -23,8 +23,9 @@
 
 namespace {
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc < 0) throw std::system_error(errno, std::generic_category(), what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -39,7 +40,7 @@ private:
     int fd_;
 };
 
-// ---- the event loop: 30 lines -------------------------------------------------
+// ANCHOR: loop
 
 /// What a suspended coroutine waits for: one fd becoming readable.
 struct Waiter {
@@ -92,8 +93,10 @@ struct Readable {
     void await_resume() const noexcept {}
 };
 Readable readable(Loop& loop, int fd) { return Readable{loop, Waiter{fd, {}}}; }
+// ANCHOR_END: loop
 
-// ---- the coroutine type: owns its frame, keeps its result ---------------------
+// ANCHOR: task
+// The coroutine type: owns its frame, keeps its result.
 
 class Task {
 public:
@@ -121,7 +124,9 @@ private:
     Handle h_;
 };
 
-// ---- the children ------------------------------------------------------------
+// ANCHOR_END: task
+
+// ANCHOR: children
 
 struct Child {
     int id;
@@ -132,7 +137,9 @@ struct Child {
     Child(Child&& o) noexcept
         : id(o.id), pid(std::exchange(o.pid, -1)), pidfd(std::move(o.pidfd)),
           out(std::move(o.out)), reaped(o.reaped) {}
-    ~Child() { if (pid > 0 && !reaped) { ::kill(pid, SIGKILL); ::waitpid(pid, nullptr, 0); } }
+    ~Child() {  // SIGKILL cannot be caught: this wait is bounded
+        if (pid > 0 && !reaped && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
+    }
 };
 
 [[noreturn]] void child_main(int id, int fd) {
@@ -152,11 +159,14 @@ Child spawn(int id) {
     std::cout.flush();
     pid_t pid = check(::fork(), "fork");
     if (pid == 0) child_main(id, write_end.get());
-    Fd pidfd(check(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)), "pidfd_open"));
-    return Child(id, pid, std::move(pidfd), std::move(read_end));
+    Child child(id, pid, Fd(), std::move(read_end));   // owns the child from here on
+    child.pidfd = Fd(check(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)), "pidfd_open"));
+    return child;
 }
+// ANCHOR_END: children
 
-// ---- the story: one coroutine per child, written like blocking code ----------
+// ANCHOR: supervise
+// The story: one coroutine per child, written like blocking code.
 
 // `child` is a reference: the caller must keep it alive until the Task is done
 // (main's vector does; a temporary argument would dangle after the first suspend).
@@ -178,36 +188,44 @@ Task supervise(Loop& loop, Child& child) {
     child.reaped = true;
     co_return info.si_code == CLD_EXITED ? info.si_status : -1;
 }
+// ANCHOR_END: supervise
 
 }  // namespace
 
 int main(int argc, char**) {
     if (argc > 1) { std::cerr << "usage: coro_epoll\n"; return 2; }
     constexpr int kChildren = 4;
+    try {
+        // ANCHOR: main
+        Loop loop;                        // declared first: destroyed after the tasks
+        std::vector<Child> children;
+        children.reserve(kChildren);      // no reallocation: the references stay valid
+        for (int id = 0; id < kChildren; ++id) children.push_back(spawn(id));
 
-    Loop loop;                            // declared first: destroyed after the tasks
-    std::vector<Child> children;
-    children.reserve(kChildren);          // no reallocation: the references stay valid
-    for (int id = 0; id < kChildren; ++id) children.push_back(spawn(id));
+        std::vector<Task> tasks;
+        for (Child& c : children) tasks.push_back(supervise(loop, c));
+        std::cout << "started " << kChildren << " coroutines; suspended on epoll: "
+                  << loop.parked() << '\n';
 
-    std::vector<Task> tasks;
-    for (Child& c : children) tasks.push_back(supervise(loop, c));
-    std::cout << "started " << kChildren << " coroutines; suspended on epoll: "
-              << loop.parked() << '\n';
+        auto all_done = [&] { for (auto& t : tasks) if (!t.done()) return false; return true; };
+        while (!all_done()) loop.run_once();
+        // ANCHOR_END: main
 
-    auto all_done = [&] { for (auto& t : tasks) if (!t.done()) return false; return true; };
-    while (!all_done()) loop.run_once();
-
-    bool ok = true;
-    for (int id = 0; id < kChildren; ++id) {
-        int code = tasks[static_cast<std::size_t>(id)].result();
-        std::cout << "coroutine " << id << " returned exit code " << code
-                  << " (expected " << id * 7 << ")\n";
-        ok = ok && code == id * 7;
+        bool ok = true;
+        for (int id = 0; id < kChildren; ++id) {
+            int code = tasks[static_cast<std::size_t>(id)].result();
+            std::cout << "coroutine " << id << " returned exit code " << code
+                      << " (expected " << id * 7 << ")\n";
+            ok = ok && code == id * 7;
+        }
+        std::cout << "still parked on epoll: " << loop.parked() << " (expected 0)\n";
+        ok = ok && loop.parked() == 0;
+        std::cout << "one thread resumed coroutines " << loop.resumes() << " times; "
+                  << (ok ? "every child was read to EOF and reaped" : "FAILED") << '\n';
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::cout.flush();
+        std::cerr << "coro_epoll: " << e.what() << '\n';
+        return 1;
     }
-    std::cout << "still parked on epoll: " << loop.parked() << " (expected 0)\n";
-    ok = ok && loop.parked() == 0;
-    std::cout << "one thread resumed coroutines " << loop.resumes() << " times; "
-              << (ok ? "every child was read to EOF and reaped" : "FAILED") << '\n';
-    return ok ? 0 : 1;
 }

@@ -33,8 +33,9 @@
 
 namespace {
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc < 0) throw std::system_error(errno, std::generic_category(), what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -49,7 +50,8 @@ private:
     int fd_;
 };
 
-// ---- the loop and the task type (as in coro_epoll.cpp) -----------------------
+// ANCHOR: loop
+// The loop, the awaitable and the task type, as in coro_epoll.cpp.
 
 struct Waiter {
     int fd;
@@ -88,6 +90,8 @@ struct Readable {
     void await_resume() const noexcept {}
 };
 
+// ANCHOR_END: loop
+
 class Task {
 public:
     struct promise_type {
@@ -112,7 +116,7 @@ private:
     Handle h_;
 };
 
-// ---- the bridge: an awaitable that runs a function in a child -----------------
+// ANCHOR: bridge
 
 /// `co_await InChild<T>{...}` suspends until the child has exited, then yields
 /// its T. The result travels as raw bytes, so T must be trivially copyable
@@ -141,7 +145,7 @@ public:
         }
         result_ = std::move(read_end);
         int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
-        if (pidfd < 0) { int e = errno; reap(); errno = e; check(-1, "pidfd_open"); }
+        if (pidfd < 0) { int e = errno; ::kill(pid_, SIGKILL); reap(); errno = e; check(-1, "pidfd_open"); }
         pidfd_ = Fd(pidfd);
     }
     InChild(const InChild&) = delete;
@@ -178,8 +182,8 @@ private:
     Fd result_, pidfd_;
     Waiter waiter_{};
 };
+// ANCHOR_END: bridge
 
-// ---- the story ------------------------------------------------------------------
 
 long long count_primes_below(long long n) {
     long long count = 0;
@@ -191,6 +195,7 @@ long long count_primes_below(long long n) {
     return count;
 }
 
+// ANCHOR: story
 // Reads like synchronous code; the heavy part runs in another process.
 Task count_in_child(Loop& loop, long long n) {
     long long primes = co_await InChild<long long>(loop, [n] {
@@ -220,6 +225,7 @@ Task ticker(Loop& loop, const std::vector<Task>& jobs) {
         ++busy_ticks;
     }
 }
+// ANCHOR_END: story
 
 }  // namespace
 
@@ -227,33 +233,42 @@ int main(int argc, char**) {
     if (argc > 1) { std::cerr << "usage: coro_run_in_child\n"; return 2; }
     const long long inputs[] = {100'000, 200'000, -1, 300'000};
     const long long expected[] = {9'592, 17'984, 0, 25'997};      // pi(n), known values
+    try {
+        // ANCHOR: main
+        Loop loop;
+        std::vector<Task> jobs;
+        jobs.reserve(4);
+        for (long long n : inputs) jobs.push_back(count_in_child(loop, n));   // Py: gather(...)
+        Task tick = ticker(loop, jobs);
+        std::cout << "4 coroutines each awaiting a child, plus 1 ticker, on one thread\n";
 
-    Loop loop;
-    std::vector<Task> jobs;
-    jobs.reserve(4);
-    for (long long n : inputs) jobs.push_back(count_in_child(loop, n));   // Py: gather(...)
-    Task tick = ticker(loop, jobs);
-    std::cout << "4 coroutines each awaiting a child, plus 1 ticker, on one thread\n";
+        while (!tick.done()) loop.run_once();
 
-    while (!tick.done()) loop.run_once();
-
-    bool ok = true;
-    for (std::size_t i = 0; i < jobs.size(); ++i) {
-        try {
-            long long got = jobs[i].result();
-            std::cout << "primes below " << inputs[i] << " = " << got
-                      << (got == expected[i] ? " (correct)" : " (WRONG)") << '\n';
-            ok = ok && got == expected[i];
-        } catch (const std::exception& e) {
-            std::cout << "job " << i << " raised: " << e.what() << '\n';
-            ok = ok && inputs[i] < 0;                   // only the crashing job may throw
+        bool ok = true;
+        for (std::size_t i = 0; i < jobs.size(); ++i) {
+            try {
+                long long got = jobs[i].result();
+                std::cout << "primes below " << inputs[i] << " = " << got
+                          << (got == expected[i] ? " (correct)" : " (WRONG)") << '\n';
+                ok = ok && got == expected[i];
+            } catch (const std::system_error&) {
+                throw;                                  // a failed call: main reports it
+            } catch (const std::runtime_error& e) {   // what a job's child did
+                std::cout << "job " << i << " raised: " << e.what() << '\n';
+                ok = ok && inputs[i] < 0;               // only the crashing job may throw
+            }
         }
+        // ANCHOR_END: main
+        // If awaiting a child blocked the thread, the ticker could not run before
+        // every job was done, and this count would be 0.
+        long long ticks = tick.result();
+        std::cout << "ticker ran " << ticks << " times while the children computed\n";
+        std::cout << (ok && ticks > 0 ? "results awaited like local calls; the crash became an exception"
+                                      : "FAILED") << '\n';
+        return ok && ticks > 0 ? 0 : 1;
+    } catch (const std::exception& e) {   // a failed call (a std::system_error)
+        std::cout.flush();
+        std::cerr << "coro_run_in_child: " << e.what() << '\n';
+        return 1;
     }
-    // If awaiting a child blocked the thread, the ticker could not run before
-    // every job was done, and this count would be 0.
-    long long ticks = tick.result();
-    std::cout << "ticker ran " << ticks << " times while the children computed\n";
-    std::cout << (ok && ticks > 0 ? "results awaited like local calls; the crash became an exception"
-                                  : "FAILED") << '\n';
-    return ok && ticks > 0 ? 0 : 1;
 }

@@ -26,8 +26,9 @@
 
 namespace {
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc < 0) throw std::system_error(errno, std::generic_category(), what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -46,6 +47,7 @@ private:
     int fd_ = -1;
 };
 
+// ANCHOR: owner
 // glibc 2.36 has a pidfd_open() wrapper, older ones do not: the raw syscall
 // works everywhere since Linux 5.3.
 Fd pidfd_open(pid_t pid) {
@@ -67,11 +69,13 @@ struct Child {
         : id(o.id), pid(std::exchange(o.pid, -1)), pidfd(std::move(o.pidfd)),
           out(std::move(o.out)), pending(std::move(o.pending)), reaped(o.reaped),
           status_code(o.status_code), how(o.how) {}
-    ~Child() {
-        if (pid > 0 && !reaped) { ::kill(pid, SIGKILL); ::waitpid(pid, nullptr, 0); }
+    ~Child() {  // SIGKILL cannot be caught: this wait is bounded
+        if (pid > 0 && !reaped && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
     }
 };
+// ANCHOR_END: owner
 
+// ANCHOR: spawn
 // The child's whole life: a few lines, a pause between them, then an exit.
 // Child 3 dies by a signal so the parent has something to decode.
 [[noreturn]] void child_main(int id, int write_fd) {
@@ -99,7 +103,9 @@ Child spawn(int id) {
     c.out = std::move(read_end);
     return c;                                // write_end closes here: EOF works
 }
+// ANCHOR_END: spawn
 
+// ANCHOR: watch
 // epoll hands back 64 bits per event; we pack "which child" and "which fd".
 enum Kind : std::uint64_t { Output = 0, Exit = 1 };
 std::uint64_t tag(std::size_t index, Kind kind) { return (index << 1) | kind; }
@@ -112,6 +118,7 @@ void watch(int ep, int fd, std::uint64_t data) {
 }
 
 void unwatch(int ep, int fd) { check(::epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr), "epoll_ctl DEL"); }
+// ANCHOR_END: watch
 
 // Pipe readable: print every complete line. read() == 0 means every writer
 // has closed its end — the child is gone or closed stdout.
@@ -129,6 +136,7 @@ int on_output(int ep, Child& c) {
     return lines;
 }
 
+// ANCHOR: on_exit
 // pidfd readable: the child has exited. waitid(P_PIDFD) reaps exactly that one.
 void on_exit(int ep, Child& c) {
     siginfo_t info{};
@@ -144,6 +152,7 @@ void on_exit(int ep, Child& c) {
         std::cout << "exit: child " << c.id << " killed by signal " << c.status_code
                   << " (" << ::strsignal(c.status_code) << ")\n";
 }
+// ANCHOR_END: on_exit
 
 /// What the loop saw, for the report.
 struct LoopStats {
@@ -151,6 +160,7 @@ struct LoopStats {
     std::vector<int> exit_order;
 };
 
+// ANCHOR: loop
 // The event loop: two open fds per child; run until none is left. The only
 // place this thread ever waits is epoll_wait, which returns whatever is ready.
 LoopStats run_event_loop(int ep, std::vector<Child>& children) {
@@ -177,6 +187,7 @@ LoopStats run_event_loop(int ep, std::vector<Child>& children) {
     }
     return stats;
 }
+// ANCHOR_END: loop
 
 bool has_expected_status(const Child& c) {
     if (!c.reaped) return false;
@@ -189,29 +200,36 @@ bool has_expected_status(const Child& c) {
 int main(int argc, char**) {
     if (argc > 1) { std::cerr << "usage: epoll_children\n"; return 2; }
     constexpr int kChildren = 5;
+    try {
+        // ANCHOR: main
+        Fd ep(check(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1"));
+        std::vector<Child> children;
+        children.reserve(kChildren);
+        for (int id = 0; id < kChildren; ++id) {
+            children.push_back(spawn(id));
+            watch(ep.get(), children.back().out.get(), tag(children.size() - 1, Output));
+            watch(ep.get(), children.back().pidfd.get(), tag(children.size() - 1, Exit));
+        }
+        std::cout << "started " << kChildren << " children; one thread now waits on "
+                  << 2 * kChildren << " fds (a pipe and a pidfd per child)\n";
 
-    Fd ep(check(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1"));
-    std::vector<Child> children;
-    children.reserve(kChildren);
-    for (int id = 0; id < kChildren; ++id) {
-        children.push_back(spawn(id));
-        watch(ep.get(), children.back().out.get(), tag(children.size() - 1, Output));
-        watch(ep.get(), children.back().pidfd.get(), tag(children.size() - 1, Exit));
+        LoopStats stats = run_event_loop(ep.get(), children);
+        // ANCHOR_END: main
+
+        std::cout << "exit order:";
+        for (int id : stats.exit_order) std::cout << ' ' << id;
+        std::cout << " (the order they finished in, not the order they started in)\n";
+        bool lines_ok = stats.lines == 3 * kChildren;
+        std::cout << "lines received = " << stats.lines << " (expected " << 3 * kChildren << ")\n";
+        bool status_ok = std::all_of(children.begin(), children.end(), has_expected_status);
+        std::cout << "all " << kChildren << " children reaped with the expected status: "
+                  << (status_ok ? "yes" : "NO") << '\n';
+        std::cout << "one thread handled " << stats.events << " events in " << stats.wakeups
+                  << " epoll_wait calls, never blocking on a single child\n";
+        return lines_ok && status_ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::cout.flush();
+        std::cerr << "epoll_children: " << e.what() << '\n';
+        return 1;
     }
-    std::cout << "started " << kChildren << " children; one thread now waits on "
-              << 2 * kChildren << " fds (a pipe and a pidfd per child)\n";
-
-    LoopStats stats = run_event_loop(ep.get(), children);
-
-    std::cout << "exit order:";
-    for (int id : stats.exit_order) std::cout << ' ' << id;
-    std::cout << " (the order they finished in, not the order they started in)\n";
-    bool lines_ok = stats.lines == 3 * kChildren;
-    std::cout << "lines received = " << stats.lines << " (expected " << 3 * kChildren << ")\n";
-    bool status_ok = std::all_of(children.begin(), children.end(), has_expected_status);
-    std::cout << "all " << kChildren << " children reaped with the expected status: "
-              << (status_ok ? "yes" : "NO") << '\n';
-    std::cout << "one thread handled " << stats.events << " events in " << stats.wakeups
-              << " epoll_wait calls, never blocking on a single child\n";
-    return lines_ok && status_ok ? 0 : 1;
 }

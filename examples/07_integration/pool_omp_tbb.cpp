@@ -31,8 +31,9 @@ constexpr long kPrimesBelowLimit = 78'498;
 constexpr int kChunks = 64;
 constexpr int kWorkers = 2;             // this site is built on 2 cores
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc < 0) throw std::system_error(errno, std::generic_category(), what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -56,7 +57,8 @@ long serial() {
     return total;
 }
 
-// ---- 1. the hand-made process pool ----------------------------------------------
+// ANCHOR: owners
+// 1. The hand-made process pool.
 // Tasks: chunk numbers in one pipe shared by all workers (each 4-byte read
 // takes exactly one task, so idle workers pull the next one: dynamic
 // scheduling). Results: one 16-byte record per chunk in a second pipe.
@@ -78,7 +80,9 @@ private:
 /// The pool's children; any not yet waited for are killed and reaped.
 class Workers {
 public:
-    ~Workers() { for (pid_t p : pids_) { ::kill(p, SIGKILL); ::waitpid(p, nullptr, 0); } }
+    ~Workers() {  // SIGKILL cannot be caught: these waits are bounded
+        for (pid_t p : pids_) if (::kill(p, SIGKILL) == 0) ::waitpid(p, nullptr, 0);
+    }
     void add(pid_t p) { pids_.push_back(p); }
     bool join_all() {                        // true if every worker exited with 0
         bool ok = true;
@@ -93,6 +97,9 @@ public:
 private:
     std::vector<pid_t> pids_;
 };
+// ANCHOR_END: owners
+
+// ANCHOR: pool
 
 [[noreturn]] void worker(Pipe& tasks, Pipe& results) {
     // A worker must not hold write ends it does not need, or the reader never
@@ -137,8 +144,10 @@ long process_pool() {
     if (!workers.join_all() || !all_seen) return -1;
     return total;
 }
+// ANCHOR_END: pool
 
-// ---- 2. OpenMP: a pragma on the serial loop ------------------------------------
+// ANCHOR: runtimes
+// 2. OpenMP: a pragma on the serial loop.
 
 long openmp() {
     long total = 0;
@@ -147,7 +156,7 @@ long openmp() {
     return total;
 }
 
-// ---- 3. oneTBB: a reduction over a range, work-stealing scheduler --------------
+// 3. oneTBB: a reduction over a range, work-stealing scheduler.
 
 long tbb_reduce() {
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism, kWorkers);
@@ -159,6 +168,7 @@ long tbb_reduce() {
         },
         std::plus<long>());
 }
+// ANCHOR_END: runtimes
 
 struct Timed { long result; double ms; };
 
@@ -173,24 +183,30 @@ Timed timed(long (*job)()) {
 
 int main(int argc, char**) {
     if (argc > 1) { std::cerr << "usage: pool_omp_tbb\n"; return 2; }
-    std::cout << "job: count primes below " << kLimit << " in " << kChunks
-              << " chunks, " << kWorkers << " workers each\n";
+    try {
+        std::cout << "job: count primes below " << kLimit << " in " << kChunks
+                  << " chunks, " << kWorkers << " workers each\n";
 
-    // Order matters: fork() the process pool BEFORE OpenMP and TBB start their
-    // thread pools. A child forked from a multithreaded process gets only the
-    // forking thread, and any lock another thread held stays locked forever.
-    Timed base = timed(serial);
-    Timed results[] = {timed(process_pool), timed(openmp), timed(tbb_reduce)};
-    const char* names[] = {"process pool (fork)", "OpenMP", "oneTBB"};
+        // Order matters: fork() the process pool BEFORE OpenMP and TBB start their
+        // thread pools. A child forked from a multithreaded process gets only the
+        // forking thread, and any lock another thread held stays locked forever.
+        Timed base = timed(serial);
+        Timed results[] = {timed(process_pool), timed(openmp), timed(tbb_reduce)};
+        const char* names[] = {"process pool (fork)", "OpenMP", "oneTBB"};
 
-    bool ok = base.result == kPrimesBelowLimit;
-    std::printf("%-20s %7ld primes %8.1f ms\n", "serial", base.result, base.ms);
-    for (int i = 0; i < 3; ++i) {
-        std::printf("%-20s %7ld primes %8.1f ms   speedup %.2fx\n", names[i], results[i].result,
-                    results[i].ms, base.ms / results[i].ms);
-        ok = ok && results[i].result == base.result;
+        bool ok = base.result == kPrimesBelowLimit;
+        std::printf("%-20s %7ld primes %8.1f ms\n", "serial", base.result, base.ms);
+        for (int i = 0; i < 3; ++i) {
+            std::printf("%-20s %7ld primes %8.1f ms   speedup %.2fx\n", names[i], results[i].result,
+                        results[i].ms, base.ms / results[i].ms);
+            ok = ok && results[i].result == base.result;
+        }
+        std::printf("%s: all four counts equal %ld, the known number of primes below %ld\n",
+                    ok ? "correct" : "WRONG", kPrimesBelowLimit, kLimit);
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fflush(stdout);
+        std::cerr << "pool_omp_tbb: " << e.what() << '\n';
+        return 1;
     }
-    std::printf("%s: all four counts equal %ld, the known number of primes below %ld\n",
-                ok ? "correct" : "WRONG", kPrimesBelowLimit, kLimit);
-    return ok ? 0 : 1;
 }

@@ -39,8 +39,9 @@ constexpr std::size_t kMaxRunning = 3;          // Py: asyncio.Semaphore(3)
 constexpr milliseconds kDeadline{2000};  // Py: asyncio.wait_for(timeout=2); jobs take 40-100 ms
 constexpr int kHangingJob = 6, kCrashingJob = 8;
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc < 0) throw std::system_error(errno, std::generic_category(), what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -73,6 +74,7 @@ long long sum_of_squares(long long n) { return n * (n + 1) * (2 * n + 1) / 6; }
     ::_exit(::write(out_fd, text, static_cast<size_t>(n)) == n ? 0 : 1);
 }
 
+// ANCHOR: start
 /// A job in flight. Destroying it (e.g. on an exception) kills and reaps it.
 struct Running {
     int id = 0;
@@ -82,7 +84,9 @@ struct Running {
     Clock::time_point deadline;
     bool out_open = true, reaped = false, killed = false;
     siginfo_t info{};
-    ~Running() { if (pid > 0 && !reaped) { ::kill(pid, SIGKILL); ::waitpid(pid, nullptr, 0); } }
+    ~Running() {  // SIGKILL cannot be caught: this wait is bounded
+        if (pid > 0 && !reaped && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
+    }
 };
 
 using Table = std::map<int, std::unique_ptr<Running>>;   // job id -> child
@@ -113,6 +117,7 @@ std::unique_ptr<Running> start(int ep, int id) {
     watch(ep, job->pidfd.get(), tag(id, Exit));
     return job;
 }
+// ANCHOR_END: start
 
 // How long epoll_wait may sleep: until the earliest deadline, or forever.
 int wait_timeout_ms(const Table& running) {
@@ -124,6 +129,7 @@ int wait_timeout_ms(const Table& running) {
     return static_cast<int>(std::max<long long>(left, 0));
 }
 
+// ANCHOR: events
 void on_event(int ep, Running& job, Kind kind) {
     if (kind == Output) {
         char buf[64];
@@ -151,6 +157,7 @@ void enforce_deadlines(Table& running) {
             job->killed = true;
         }
 }
+// ANCHOR_END: events
 
 // Turn a finished job into one line of the report; true if it is what we expect.
 bool report(const Running& job) {
@@ -186,6 +193,7 @@ struct Summary {
     int ticks = 0;
 };
 
+// ANCHOR: loop
 // The whole supervisor: fill free slots, wait for the next event or deadline,
 // handle what is ready, kill what is late, retire what is done. Repeat.
 Summary supervise(int jobs) {
@@ -224,29 +232,35 @@ Summary supervise(int jobs) {
     }
     return summary;
 }
+// ANCHOR_END: loop
 
 }  // namespace
 
 int main(int argc, char**) {
     if (argc > 1) { std::cerr << "usage: supervisor\n"; return 2; }
     constexpr int kJobs = 10;
+    try {
+        auto t0 = Clock::now();
+        Summary summary = supervise(kJobs);
+        auto elapsed = std::chrono::duration_cast<milliseconds>(Clock::now() - t0).count();
 
-    auto t0 = Clock::now();
-    Summary summary = supervise(kJobs);
-    auto elapsed = std::chrono::duration_cast<milliseconds>(Clock::now() - t0).count();
+        // Py: the list asyncio.gather(..., return_exceptions=True) returns, in job order.
+        auto& done = summary.finished;
+        std::sort(done.begin(), done.end(), [](auto& a, auto& b) { return a->id < b->id; });
+        bool ok = done.size() == kJobs;
+        for (const auto& job : done) ok = report(*job) && ok;
 
-    // Py: the list asyncio.gather(..., return_exceptions=True) returns, in job order.
-    auto& done = summary.finished;
-    std::sort(done.begin(), done.end(), [](auto& a, auto& b) { return a->id < b->id; });
-    bool ok = done.size() == kJobs;
-    for (const auto& job : done) ok = report(*job) && ok;
-
-    std::cout << "most children running at once: " << summary.most_at_once
-              << " (limit " << kMaxRunning << ")\n";
-    ok = ok && summary.most_at_once == kMaxRunning;
-    std::cout << "heartbeat handled " << summary.ticks << " times in " << elapsed
-              << " ms: the loop never blocked on a child\n";
-    std::cout << (ok ? "all 10 jobs accounted for: 8 results, 1 timeout, 1 crash"
-                     : "FAILED: a job did not end as expected") << '\n';
-    return ok ? 0 : 1;
+        std::cout << "most children running at once: " << summary.most_at_once
+                  << " (limit " << kMaxRunning << ")\n";
+        ok = ok && summary.most_at_once == kMaxRunning;
+        std::cout << "heartbeat handled " << summary.ticks << " times in " << elapsed
+                  << " ms: the loop never blocked on a child\n";
+        std::cout << (ok ? "all 10 jobs accounted for: 8 results, 1 timeout, 1 crash"
+                         : "FAILED: a job did not end as expected") << '\n';
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::cout.flush();
+        std::cerr << "supervisor: " << e.what() << '\n';
+        return 1;
+    }
 }

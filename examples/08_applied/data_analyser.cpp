@@ -21,34 +21,23 @@
 #include <queue>
 #include <random>
 #include <span>
+#include <system_error>
 #include <tuple>
 #include <vector>
 
 namespace {
 
-const pid_t kMainPid = ::getpid();   // the process main() runs in
-
-/// Ends the process after a failure. A forked child (these helpers run there too)
-/// leaves with _exit: std::exit would run the parent's atexit handlers in it.
-[[noreturn]] void exit_after_failure() {
-    std::fflush(stdout);
-    if (::getpid() != kMainPid) ::_exit(1);
-    std::exit(1);
-}
-
 constexpr int kChunks = 4;
 constexpr std::size_t kCount = 400'000;
 constexpr std::size_t kChunkSize = kCount / kChunks;
 
-[[noreturn]] void die(const char* what) {
-    std::perror(what);
-    exit_after_failure();
-}
+// A failed call throws, naming the call; main prints it.
 long check(long rc, const char* what) {
-    if (rc == -1) die(what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
+// ANCHOR: children
 /// Owns forked children. wait_all() reaps them and says whether all exited with 0;
 /// the destructor kills and reaps any still running (early return, exception).
 class ChildGroup {
@@ -56,8 +45,8 @@ public:
     ChildGroup() = default;
     ChildGroup(const ChildGroup&) = delete;
     ChildGroup& operator=(const ChildGroup&) = delete;
-    ~ChildGroup() {
-        for (pid_t pid : pids_) { kill(pid, SIGKILL); waitpid(pid, nullptr, 0); }
+    ~ChildGroup() {  // SIGKILL cannot be caught: these waits are bounded
+        for (pid_t pid : pids_) if (::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
     }
     void add(pid_t pid) { pids_.push_back(pid); }
     bool wait_all() {
@@ -73,6 +62,7 @@ public:
 private:
     std::vector<pid_t> pids_;
 };
+// ANCHOR_END: children
 
 /// Mergeable summary: count, mean, M2 (sum of squared deviations), min, max.
 struct Moments {
@@ -163,14 +153,11 @@ void row(const char* name, double one_pass, double seed, double right) {
 
 }  // namespace
 
-int main(int argc, char* argv[]) {
-    if (argc > 1) {
-        std::cerr << "usage: " << argv[0] << '\n';
-        return 2;
-    }
+int run() {
+    // ANCHOR: shared
     void* mem = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE,
                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED) die("mmap");
+    if (mem == MAP_FAILED) check(-1, "mmap");
     struct Unmap { void* p; ~Unmap() { munmap(p, sizeof(Shared)); } } unmap{mem};
     Shared& s = *static_cast<Shared*>(mem);   // plain data: usable as the zero bytes mmap gives
     generate(s.data);
@@ -185,19 +172,27 @@ int main(int argc, char* argv[]) {
     const double upper = copy[kCount / 2];
     const double lower = *std::max_element(copy.begin(), copy.begin() + kCount / 2);
     const double ref_median = (lower + upper) / 2;
+    // ANCHOR_END: shared
 
+    // ANCHOR: map
     // Map: one worker process per chunk; results land in the shared summary slots.
     ChildGroup children;
     for (int c = 0; c < kChunks; ++c) {
         std::fflush(stdout);
         pid_t pid = static_cast<pid_t>(check(fork(), "fork"));
-        if (pid == 0) {
-            analyse_chunk(std::span(s.data + c * kChunkSize, kChunkSize), s.summary[c]);
-            _exit(0);
+        if (pid == 0) {  // the child ends here, whatever happens: never in main's code
+            int code = 1;
+            try {
+                analyse_chunk(std::span(s.data + c * kChunkSize, kChunkSize), s.summary[c]);
+                code = 0;
+            } catch (...) {}
+            std::fflush(stdout);
+            _exit(code);
         }
         children.add(pid);
     }
-    bool ok = children.wait_all();
+    bool ok = children.wait_all();   // the workers end by themselves
+    // ANCHOR_END: map
 
     // Reduce, the seed's way: plain averages of per-chunk results.
     double seed_mean = 0, seed_std = 0;
@@ -236,4 +231,18 @@ int main(int argc, char* argv[]) {
     std::printf("right merge equals one pass (median exactly, mean/std to 1e-9): %s\n",
                 right ? "yes" : "no");
     return ok && right ? 0 : 1;
+}
+
+int main(int argc, char* argv[]) {
+    if (argc > 1) {
+        std::cerr << "usage: " << argv[0] << '\n';
+        return 2;
+    }
+    try {
+        return run();
+    } catch (const std::exception& e) {
+        std::fflush(stdout);
+        std::cerr << "data_analyser: " << e.what() << '\n';
+        return 1;
+    }
 }

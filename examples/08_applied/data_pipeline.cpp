@@ -28,34 +28,24 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <stdexcept>
+#include <system_error>
 #include <vector>
 
 namespace {
-
-const pid_t kMainPid = ::getpid();   // the process main() runs in
-
-/// Ends the process after a failure. A forked child (these helpers run there too)
-/// leaves with _exit: std::exit would run the parent's atexit handlers in it.
-[[noreturn]] void exit_after_failure() {
-    std::fflush(stdout);
-    if (::getpid() != kMainPid) ::_exit(1);
-    std::exit(1);
-}
 
 constexpr int kRecords = 2000;
 constexpr int kSensors = 4;
 constexpr int kFeatureWorkers = 3;
 constexpr auto kFeatureCost = std::chrono::microseconds(300);   // the expensive step
 
-[[noreturn]] void die(const char* what) {
-    std::perror(what);
-    exit_after_failure();
-}
+// A failed call throws, naming the call; main prints it.
 long check(long rc, const char* what) {
-    if (rc == -1) die(what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
+// ANCHOR: children
 /// Owns forked children. wait_all() reaps them and says whether all exited with 0;
 /// the destructor kills and reaps any still running (early return, exception).
 class ChildGroup {
@@ -63,8 +53,8 @@ public:
     ChildGroup() = default;
     ChildGroup(const ChildGroup&) = delete;
     ChildGroup& operator=(const ChildGroup&) = delete;
-    ~ChildGroup() {
-        for (pid_t pid : pids_) { kill(pid, SIGKILL); waitpid(pid, nullptr, 0); }
+    ~ChildGroup() {  // SIGKILL cannot be caught: these waits are bounded
+        for (pid_t pid : pids_) if (::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
     }
     void add(pid_t pid) { pids_.push_back(pid); }
     bool wait_all() {
@@ -80,6 +70,7 @@ public:
 private:
     std::vector<pid_t> pids_;
 };
+// ANCHOR_END: children
 
 class Fd {
 public:
@@ -127,7 +118,8 @@ long us_since(Clock::time_point t) {
 template <class T>
 void send(int fd, const T& record, StageMetrics& m) {
     const auto t = Clock::now();
-    if (check(write(fd, &record, sizeof record), "write") != sizeof record) die("short write");
+    if (check(write(fd, &record, sizeof record), "write") != sizeof record)
+        throw std::runtime_error("short write");
     m.wait_out_us += us_since(t);
     ++m.out;
 }
@@ -138,7 +130,7 @@ bool receive(int fd, T& record, StageMetrics& m) {
     while ((n = read(fd, &record, sizeof record)) == -1 && errno == EINTR) {}
     m.wait_in_us += us_since(t);
     if (check(n, "read") == 0) return false;
-    if (n != sizeof record) die("short read");
+    if (n != sizeof record) throw std::runtime_error("short read");
     ++m.in;
     return true;
 }
@@ -202,18 +194,25 @@ void stage_features(int in, int out, StageMetrics& m) {
     }
 }
 
+// ANCHOR: start
 /// Fork a stage that keeps only the descriptors it needs.
 template <class F>
 pid_t start(std::vector<Fd*> close_in_child, F body) {
     std::cout.flush();
     pid_t pid = static_cast<pid_t>(check(fork(), "fork"));
-    if (pid == 0) {
-        for (Fd* fd : close_in_child) fd->close();
-        body();
-        _exit(0);
+    if (pid == 0) {  // the child ends here, whatever happens: never in main's code
+        int code = 1;
+        try {
+            for (Fd* fd : close_in_child) fd->close();
+            body();
+            code = 0;
+        } catch (...) {}
+        std::fflush(stdout);
+        _exit(code);
     }
     return pid;
 }
+// ANCHOR_END: start
 
 void print_metrics(const Metrics& m, long total_us) {
     std::printf("%-10s %5s %5s %5s %7s %8s %8s %9s\n", "stage", "procs", "in", "out", "dropped",
@@ -230,14 +229,11 @@ void print_metrics(const Metrics& m, long total_us) {
 
 }  // namespace
 
-int main(int argc, char* argv[]) {
-    if (argc > 1) {
-        std::cerr << "usage: " << argv[0] << '\n';
-        return 2;
-    }
+int run() {
+    // ANCHOR: main
     void* mem = mmap(nullptr, sizeof(Metrics), PROT_READ | PROT_WRITE,
                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED) die("mmap");
+    if (mem == MAP_FAILED) check(-1, "mmap");
     struct Unmap { void* p; ~Unmap() { munmap(p, sizeof(Metrics)); } } unmap{mem};
     Metrics& metrics = *new (mem) Metrics{};
 
@@ -256,6 +252,7 @@ int main(int argc, char* argv[]) {
             stage_features(clean.read.get(), done.write.get(), metrics.stage[kFeatures]);
         }));
     raw.read.close(); raw.write.close(); clean.read.close(); clean.write.close(); done.write.close();
+    // ANCHOR_END: main
 
     // Aggregate: per-sensor count and total score.
     std::array<long, kSensors> count{}, total{};
@@ -298,4 +295,18 @@ int main(int argc, char* argv[]) {
               << "preprocess waited to write longer than it worked (back-pressure): "
               << (pressure ? "yes" : "not on this run") << '\n';
     return ok && flow && right ? 0 : 1;
+}
+
+int main(int argc, char* argv[]) {
+    if (argc > 1) {
+        std::cerr << "usage: " << argv[0] << '\n';
+        return 2;
+    }
+    try {
+        return run();
+    } catch (const std::exception& e) {
+        std::fflush(stdout);
+        std::cerr << "data_pipeline: " << e.what() << '\n';
+        return 1;
+    }
 }

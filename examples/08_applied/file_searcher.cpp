@@ -26,6 +26,8 @@
 #include <regex>
 #include <string>
 #include <thread>
+#include <stdexcept>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -33,31 +35,19 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const pid_t kMainPid = ::getpid();   // the process main() runs in
-
-/// Ends the process after a failure. A forked child (these helpers run there too)
-/// leaves with _exit: std::exit would run the parent's atexit handlers in it.
-[[noreturn]] void exit_after_failure() {
-    std::fflush(stdout);
-    if (::getpid() != kMainPid) ::_exit(1);
-    std::exit(1);
-}
-
 constexpr int kWorkers = 3;
 constexpr int kFiles = 120;
 constexpr int kLinesPerFile = 200;
 constexpr auto kSlowDisk = std::chrono::milliseconds(3);   // per file, so progress is visible
 const char* const kPattern = R"(ERROR code=5\d\d)";        // server errors only
 
-[[noreturn]] void die(const char* what) {
-    std::perror(what);
-    exit_after_failure();
-}
+// A failed call throws, naming the call; main prints it.
 long check(long rc, const char* what) {
-    if (rc == -1) die(what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
+// ANCHOR: children
 /// Owns forked children. wait_all() reaps them and says whether all exited with 0;
 /// the destructor kills and reaps any still running (early return, exception).
 class ChildGroup {
@@ -65,8 +55,8 @@ public:
     ChildGroup() = default;
     ChildGroup(const ChildGroup&) = delete;
     ChildGroup& operator=(const ChildGroup&) = delete;
-    ~ChildGroup() {
-        for (pid_t pid : pids_) { kill(pid, SIGKILL); waitpid(pid, nullptr, 0); }
+    ~ChildGroup() {  // SIGKILL cannot be caught: these waits are bounded
+        for (pid_t pid : pids_) if (::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
     }
     void add(pid_t pid) { pids_.push_back(pid); }
     bool wait_all() {
@@ -82,6 +72,7 @@ public:
 private:
     std::vector<pid_t> pids_;
 };
+// ANCHOR_END: children
 
 class Fd {
 public:
@@ -108,7 +99,7 @@ class TempDir {
 public:
     TempDir() {
         std::string tmpl = (fs::temp_directory_path() / "file_searcher.XXXXXX").string();
-        if (!mkdtemp(tmpl.data())) die("mkdtemp");
+        if (!mkdtemp(tmpl.data())) check(-1, "mkdtemp");
         path_ = tmpl;
     }
     ~TempDir() { std::error_code ec; fs::remove_all(path_, ec); }
@@ -141,7 +132,7 @@ int create_logs(const fs::path& dir) {
                 out << "INFO request " << f * 1000 + line << " served in " << line % 37 << " ms\n";
             }
         }
-        if (!out) die("write log file");
+        if (!out) throw std::runtime_error("write log file");
     }
     return planted;
 }
@@ -158,14 +149,15 @@ static_assert(sizeof(Message) <= PIPE_BUF);
 
 template <class T>
 void send(int fd, const T& record) {
-    if (check(write(fd, &record, sizeof record), "write") != sizeof record) die("short write");
+    if (check(write(fd, &record, sizeof record), "write") != sizeof record)
+        throw std::runtime_error("short write");
 }
 template <class T>
 bool receive(int fd, T& record) {
     long n;
     while ((n = read(fd, &record, sizeof record)) == -1 && errno == EINTR) {}
     if (check(n, "read") == 0) return false;
-    if (n != sizeof record) die("short read");
+    if (n != sizeof record) throw std::runtime_error("short read");
     return true;
 }
 
@@ -193,6 +185,7 @@ struct Outcome { int files_done = 0, matches = 0; bool cancelled = false, worker
 
 /// One search. `interrupt_after` >= 0 makes the parent send itself SIGINT after that
 /// many files: the captured run shows what pressing Ctrl-C does.
+// ANCHOR: search
 Outcome search(const fs::path& dir, bool print_matches, int interrupt_after,
                std::atomic<bool>& cancelled, int sigint_fd) {
     cancelled = false;
@@ -202,11 +195,15 @@ Outcome search(const fs::path& dir, bool print_matches, int interrupt_after,
     for (int w = 0; w < kWorkers; ++w) {
         std::cout.flush();
         pid_t pid = static_cast<pid_t>(check(fork(), "fork"));
-        if (pid == 0) {
-            signal(SIGINT, SIG_IGN);   // Ctrl-C reaches the whole process group; the parent decides
-            tasks.write.close();
-            results.read.close();
-            worker(dir, tasks.read.get(), results.write.get(), cancelled);
+        if (pid == 0) {  // the child ends here, whatever happens: never in main's code
+            try {
+                signal(SIGINT, SIG_IGN);   // Ctrl-C reaches the whole process group; the parent decides
+                tasks.write.close();
+                results.read.close();
+                worker(dir, tasks.read.get(), results.write.get(), cancelled);   // ends with _exit(0)
+            } catch (...) {}
+            std::fflush(stdout);
+            _exit(1);
         }
         children.add(pid);
     }
@@ -220,7 +217,7 @@ Outcome search(const fs::path& dir, bool print_matches, int interrupt_after,
                          {tasks.write.get(), POLLOUT, 0}};   // fd -1 is ignored by poll
         if (poll(fds, 3, -1) == -1) {
             if (errno == EINTR) continue;
-            die("poll");
+            check(-1, "poll");
         }
         if (fds[0].revents & POLLIN) {   // Ctrl-C: stop handing out work, keep draining
             signalfd_siginfo info;
@@ -254,10 +251,12 @@ Outcome search(const fs::path& dir, bool print_matches, int interrupt_after,
             }
         }
     }
-    o.workers_ok = children.wait_all() && o.workers_ok;
+    o.workers_ok = children.wait_all() && o.workers_ok;   // results at EOF: they have ended
     return o;
 }
+// ANCHOR_END: search
 
+// ANCHOR: sigint
 /// SIGINT as a readable file descriptor: blocked as a signal, read in the poll loop.
 Fd sigint_as_fd() {
     sigset_t set;
@@ -266,20 +265,19 @@ Fd sigint_as_fd() {
     check(sigprocmask(SIG_BLOCK, &set, nullptr), "sigprocmask");
     return Fd(static_cast<int>(check(signalfd(-1, &set, SFD_CLOEXEC), "signalfd")));
 }
+// ANCHOR_END: sigint
 
 }  // namespace
 
-int main(int argc, char* argv[]) {
-    if (argc > 1) {
-        std::cerr << "usage: " << argv[0] << '\n';
-        return 2;
-    }
+int run() {
+    // ANCHOR: shared
     void* mem = mmap(nullptr, sizeof(std::atomic<bool>), PROT_READ | PROT_WRITE,
                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED) die("mmap");
+    if (mem == MAP_FAILED) check(-1, "mmap");
     struct Unmap { void* p; ~Unmap() { munmap(p, sizeof(std::atomic<bool>)); } } unmap{mem};
     auto& cancelled = *new (mem) std::atomic<bool>(false);   // seen by every worker
     static_assert(std::atomic<bool>::is_always_lock_free);
+    // ANCHOR_END: shared
 
     Fd sigint = sigint_as_fd();
     bool ok = true;
@@ -309,4 +307,18 @@ int main(int argc, char* argv[]) {
         std::cout.flush();
     }   // TempDir removes the logs here, cancelled or not
     return ok ? 0 : 1;
+}
+
+int main(int argc, char* argv[]) {
+    if (argc > 1) {
+        std::cerr << "usage: " << argv[0] << '\n';
+        return 2;
+    }
+    try {
+        return run();
+    } catch (const std::exception& e) {
+        std::fflush(stdout);
+        std::cerr << "file_searcher: " << e.what() << '\n';
+        return 1;
+    }
 }

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <chrono>
 #include <climits>
 #include <cstdio>
@@ -22,6 +23,7 @@
 #include <iostream>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -29,26 +31,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const pid_t kMainPid = ::getpid();   // the process main() runs in
-
-/// Ends the process after a failure. A forked child (these helpers run there too)
-/// leaves with _exit: std::exit would run the parent's atexit handlers in it.
-[[noreturn]] void exit_after_failure() {
-    std::fflush(stdout);
-    if (::getpid() != kMainPid) ::_exit(1);
-    std::exit(1);
-}
-
 constexpr int kWorkers = 3;
 constexpr int kGoodImages = 12;
 constexpr int kWidth = 240, kHeight = 160;
 
-[[noreturn]] void die(const char* what) {
-    std::perror(what);
-    exit_after_failure();
-}
+// A failed call throws, naming the call; main prints it.
 long check(long rc, const char* what) {
-    if (rc == -1) die(what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -78,7 +67,7 @@ class TempDir {
 public:
     TempDir() {
         std::string tmpl = (fs::temp_directory_path() / "image_processor.XXXXXX").string();
-        if (!mkdtemp(tmpl.data())) die("mkdtemp");
+        if (!mkdtemp(tmpl.data())) check(-1, "mkdtemp");
         path_ = tmpl;
     }
     ~TempDir() { remove(); }
@@ -189,38 +178,51 @@ Result process_image(const fs::path& in_dir, const fs::path& out_dir, const Task
 
 template <class T>
 void send(int fd, const T& record) {
-    if (check(write(fd, &record, sizeof record), "write") != sizeof record) die("short write");
+    if (check(write(fd, &record, sizeof record), "write") != sizeof record)
+        throw std::runtime_error("short write");
 }
 template <class T>
 bool receive(int fd, T& record) {
     long n;
     while ((n = read(fd, &record, sizeof record)) == -1 && errno == EINTR) {}
     if (check(n, "read") == 0) return false;
-    if (n != sizeof record) die("short read");
+    if (n != sizeof record) throw std::runtime_error("short read");
     return true;
 }
 
+// ANCHOR: pool
 /// A fixed pool of forked workers fed through a packet-mode pipe (one read() = one
-/// task), answering through a result pipe. Joined in the destructor.
+/// task), answering through a result pipe. The destructor kills and reaps workers
+/// that were not joined (the parent is leaving early).
 class ProcessPool {
 public:
     template <class F>
     ProcessPool(int workers, F work) : tasks_(O_DIRECT) {
+        pids_.reserve(static_cast<std::size_t>(workers));
         for (int w = 0; w < workers; ++w) {
             std::cout.flush();
             pid_t pid = static_cast<pid_t>(check(fork(), "fork"));
-            if (pid == 0) {
-                tasks_.write.close();
-                results_.read.close();
-                for (Task t; receive(tasks_.read.get(), t);) send(results_.write.get(), work(t));
-                _exit(0);
+            if (pid == 0) {  // the child ends here, whatever happens: never in main's code
+                int code = 1;
+                try {
+                    tasks_.write.close();
+                    results_.read.close();
+                    for (Task t; receive(tasks_.read.get(), t);) send(results_.write.get(), work(t));
+                    code = 0;
+                } catch (...) {}
+                std::fflush(stdout);
+                _exit(code);
             }
             pids_.push_back(pid);
         }
         tasks_.read.close();
         results_.write.close();
     }
-    ~ProcessPool() { join(); }
+    ProcessPool(const ProcessPool&) = delete;
+    ProcessPool& operator=(const ProcessPool&) = delete;
+    ~ProcessPool() {  // SIGKILL cannot be caught: these waits are bounded
+        for (pid_t pid : pids_) if (::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
+    }
 
     /// Python's pool.map: submit everything, then collect one result per task.
     std::vector<Result> map(const std::vector<Task>& tasks) {
@@ -230,7 +232,7 @@ public:
         for (Result r; receive(results_.read.get(), r);) out.push_back(r);
         return out;
     }
-    bool join() {
+    bool join() {  // the workers end by themselves once the task pipe is closed
         bool ok = true;
         tasks_.write.close();
         for (pid_t pid : pids_) {
@@ -245,14 +247,11 @@ private:
     Pipe tasks_, results_;
     std::vector<pid_t> pids_;
 };
+// ANCHOR_END: pool
 
 }  // namespace
 
-int main(int argc, char* argv[]) {
-    if (argc > 1) {
-        std::cerr << "usage: " << argv[0] << '\n';
-        return 2;
-    }
+int run() {
     TempDir tmp;
     const fs::path in_dir = tmp.path() / "input", out_dir = tmp.path() / "output";
     fs::create_directories(in_dir);
@@ -269,9 +268,11 @@ int main(int argc, char* argv[]) {
               << " PPM, one corrupt on purpose) in a temporary directory\n";
 
     const auto t0 = std::chrono::steady_clock::now();
+    // ANCHOR: map
     ProcessPool pool(kWorkers, [&](const Task& t) { return process_image(in_dir, out_dir, t); });
     std::vector<Result> results = pool.map(tasks);
     const bool workers_ok = pool.join();
+    // ANCHOR_END: map
     const long ms = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - t0).count();
 
@@ -311,4 +312,18 @@ int main(int argc, char* argv[]) {
     const bool ok = workers_ok && succeeded == kGoodImages && failed == 1 &&
                     verified == kGoodImages && after > before && removed;
     return ok ? 0 : 1;
+}
+
+int main(int argc, char* argv[]) {
+    if (argc > 1) {
+        std::cerr << "usage: " << argv[0] << '\n';
+        return 2;
+    }
+    try {
+        return run();
+    } catch (const std::exception& e) {
+        std::fflush(stdout);
+        std::cerr << "image_processor: " << e.what() << '\n';
+        return 1;
+    }
 }

@@ -26,31 +26,19 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
 namespace {
 
-const pid_t kMainPid = ::getpid();   // the process main() runs in
-
-/// Ends the process after a failure. A forked child (these helpers run there too)
-/// leaves with _exit: std::exit would run the parent's atexit handlers in it.
-[[noreturn]] void exit_after_failure() {
-    std::fflush(stdout);
-    if (::getpid() != kMainPid) ::_exit(1);
-    std::exit(1);
-}
-
 constexpr int kWorkers = 3;
 constexpr int kTasks = 20;
 constexpr int kMaxAttempts = 2;
 
-[[noreturn]] void die(const char* what) {
-    std::perror(what);
-    exit_after_failure();
-}
+// A failed call throws, naming the call; main prints it.
 long check(long rc, const char* what) {
-    if (rc == -1) die(what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -104,7 +92,8 @@ Result execute(const Task& t) {
 
 template <class T>
 void send(int fd, const T& record) {
-    if (check(write(fd, &record, sizeof record), "write") != sizeof record) die("short write");
+    if (check(write(fd, &record, sizeof record), "write") != sizeof record)
+        throw std::runtime_error("short write");
 }
 /// Read one record; false at EOF (the writer is gone).
 template <class T>
@@ -112,7 +101,7 @@ bool receive(int fd, T& record) {
     long n;
     while ((n = read(fd, &record, sizeof record)) == -1 && errno == EINTR) {}
     if (check(n, "read") == 0) return false;
-    if (n != sizeof record) die("short read");
+    if (n != sizeof record) throw std::runtime_error("short read");
     return true;
 }
 
@@ -152,16 +141,26 @@ private:
     std::map<int, Result> results_;   // ordered by task id for the report
 };
 
+// ANCHOR: pool
 class WorkerPool {
 public:
     explicit WorkerPool(int n) : workers_(static_cast<std::size_t>(n)) {
         for (auto& w : workers_) start(w);
     }
-    ~WorkerPool() { shutdown(); }
     WorkerPool(const WorkerPool&) = delete;
     WorkerPool& operator=(const WorkerPool&) = delete;
 
     int replaced() const { return replaced_; }
+
+    /// EOF on every task pipe; idle workers then exit by themselves, and we reap them.
+    void shutdown() {
+        for (auto& w : workers_) w.tasks.close();
+        for (auto& w : workers_)
+            if (w.pid > 0) {
+                check(waitpid(w.pid, nullptr, 0), "waitpid");
+                w.pid = -1;
+            }
+    }
 
     /// The event loop: feed idle workers, collect results, handle dead workers.
     void run(Distributor& distributor, ResultCollector& collector, std::size_t expected) {
@@ -176,7 +175,7 @@ public:
             for (auto& w : workers_) fds.push_back({w.results.get(), POLLIN, 0});
             if (poll(fds.data(), fds.size(), -1) == -1) {
                 if (errno == EINTR) continue;
-                die("poll");
+                check(-1, "poll");
             }
             for (std::size_t i = 0; i < workers_.size(); ++i) {
                 if (fds[i].revents == 0) continue;
@@ -193,39 +192,58 @@ public:
     }
 
 private:
+    /// One worker and the parent's ends of its pipes. If the pool is left early (an
+    /// exception), the destructor kills and reaps a worker still running.
     struct Worker {
         pid_t pid = -1;
         Fd tasks, results;   // parent's ends: write tasks, read results
         bool busy = false;
         Task task{};
+        Worker() = default;
+        Worker(const Worker&) = delete;
+        Worker& operator=(const Worker&) = delete;
+        ~Worker() {  // SIGKILL cannot be caught: this wait is bounded
+            if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
+        }
     };
 
+    static std::pair<Fd, Fd> make_pipe() {
+        int fds[2];
+        check(pipe2(fds, O_CLOEXEC), "pipe2");
+        return {Fd(fds[0]), Fd(fds[1])};
+    }
+
     void start(Worker& w) {
-        int t[2], r[2];
-        check(pipe2(t, O_CLOEXEC), "pipe2");
-        check(pipe2(r, O_CLOEXEC), "pipe2");
+        auto [task_read, task_write] = make_pipe();
+        auto [result_read, result_write] = make_pipe();
         std::cout.flush();
         w.pid = static_cast<pid_t>(check(fork(), "fork"));
-        if (w.pid == 0) {
-            // The child inherited the parent's ends of every other worker's pipes.
-            // Close them: a stray copy of a task pipe's write end would keep that
-            // worker from ever seeing EOF at shutdown.
-            for (auto& other : workers_) { other.tasks.close(); other.results.close(); }
-            ::close(t[1]);
-            ::close(r[0]);
-            for (Task task; receive(t[0], task);) send(r[1], execute(task));
-            _exit(0);
+        if (w.pid == 0) {  // the child ends here, whatever happens: never in main's code
+            int code = 1;
+            try {
+                // The child inherited the parent's ends of every other worker's pipes.
+                // Close them: a stray copy of a task pipe's write end would keep that
+                // worker from ever seeing EOF at shutdown.
+                for (auto& other : workers_) { other.tasks.close(); other.results.close(); }
+                task_write.close();
+                result_read.close();
+                for (Task task; receive(task_read.get(), task);)
+                    send(result_write.get(), execute(task));
+                code = 0;
+            } catch (...) {}
+            std::fflush(stdout);
+            _exit(code);
         }
-        ::close(t[0]);
-        ::close(r[1]);
-        w.tasks = Fd(t[1]);
-        w.results = Fd(r[0]);
+        w.tasks = std::move(task_write);     // the child's ends close when we return
+        w.results = std::move(result_read);
         w.busy = false;
     }
 
+    // EOF on its result pipe: the worker has died (or is exiting); it ends by itself.
     void handle_death(Worker& w, Distributor& distributor, ResultCollector& collector) {
         int status;
         check(waitpid(w.pid, &status, 0), "waitpid");
+        w.pid = -1;
         const std::string why = "worker " + describe(status);
         if (w.busy) {
             if (distributor.retry(w.task)) {
@@ -243,30 +261,17 @@ private:
         ++replaced_;
     }
 
-    void shutdown() {   // EOF on every task pipe, then reap everyone
-        for (auto& w : workers_) w.tasks.close();
-        for (auto& w : workers_)
-            if (w.pid > 0) {
-                int status;
-                check(waitpid(w.pid, &status, 0), "waitpid");
-                w.pid = -1;
-            }
-    }
-
     std::vector<Worker> workers_;
     int replaced_ = 0;
 };
+// ANCHOR_END: pool
 
 int task_argument(int id) { return id == 7 ? -5 : 20'000 + 1'000 * id; }
 Kind task_kind(int id) { return id == 11 ? Kind::kFlaky : id == 17 ? Kind::kCrash : Kind::kCountPrimes; }
 
 }  // namespace
 
-int main(int argc, char* argv[]) {
-    if (argc > 1) {
-        std::cerr << "usage: " << argv[0] << '\n';
-        return 2;
-    }
+int run() {
     std::cout << kTasks << " tasks (count primes below n) on " << kWorkers << " workers; "
               << "task 7 has a bad argument, task 11 crashes on its first attempt, "
               << "task 17 always crashes\n";
@@ -279,7 +284,8 @@ int main(int argc, char* argv[]) {
         WorkerPool pool(kWorkers);
         pool.run(distributor, collector, kTasks);
         replaced = pool.replaced();
-    }   // the pool shuts down and reaps its workers here
+        pool.shutdown();   // every task has an outcome: the workers are idle
+    }
 
     int ok = 0, verified = 0, failed = 0;
     for (auto& [id, r] : collector.results()) {
@@ -299,4 +305,18 @@ int main(int argc, char* argv[]) {
     std::cout << "every task has an outcome and the pool survived: "
               << (as_expected ? "yes" : "no") << '\n';
     return as_expected ? 0 : 1;
+}
+
+int main(int argc, char* argv[]) {
+    if (argc > 1) {
+        std::cerr << "usage: " << argv[0] << '\n';
+        return 2;
+    }
+    try {
+        return run();
+    } catch (const std::exception& e) {
+        std::fflush(stdout);
+        std::cerr << "task_framework: " << e.what() << '\n';
+        return 1;
+    }
 }
