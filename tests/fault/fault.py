@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Run an example with each IPC call it makes failing once; it must fail honestly.
 
-    fault.py --shim LIB [--timeout S] [--launcher WORD]... -- PROGRAM [ARG...]
+    fault.py --shim LIB [--timeout S] -- PROGRAM [ARG...]
 
 First a count run (through tools/runner.py, with the LD_PRELOAD shim LIB counting)
 finds which intercepted calls the program makes and how often per process. Then, for
@@ -32,7 +32,7 @@ DIGITS = re.compile(r"\d+")   # pids and times differ from run to run
 def run(args, work, label, env):
     """One run of the program through the runner; returns (report, output lines)."""
     prefix = os.path.join(work, label)
-    command = (args.launcher + ["/usr/bin/env", f"LD_PRELOAD={os.path.abspath(args.shim)}"]
+    command = (["/usr/bin/env", f"LD_PRELOAD={os.path.abspath(args.shim)}"]
                + [f"{k}={v}" for k, v in env.items()] + args.command)
     subprocess.run([sys.executable, RUNNER, "--timeout", str(args.timeout), "--name", label,
                     "--out", prefix, "--"] + command, stdout=subprocess.DEVNULL,
@@ -83,8 +83,6 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shim", required=True, help="the fault_shim shared library")
     ap.add_argument("--timeout", type=float, default=30.0)
-    ap.add_argument("--launcher", action="append", default=[],
-                    help="a word of the launcher (mpirun ...), one per option")
     ap.add_argument("command", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     args.command = args.command[1:] if args.command[:1] == ["--"] else args.command
