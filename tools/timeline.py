@@ -43,6 +43,7 @@ LINE = re.compile(r"(\d+)\s+(\d+\.\d+)\s+(.*)")
 SIGNAL_LINE = re.compile(r"--- (SIG\w+) \{(.*)\} ---")
 STOP_LINE = re.compile(r"--- stopped by (SIG\w+) ---")
 EXIT_LINE = re.compile(r"\+\+\+ (?:exited with (\d+)|killed by (SIG\w+)( \(core dumped\))?) \+\+\+")
+SUPERSEDED = re.compile(r"\+\+\+ superseded by execve in pid \d+ \+\+\+")   # a thread's exec
 UNFINISHED = re.compile(r"(\w+)\((.*?)\s*<unfinished \.\.\.>")
 RESUMED = re.compile(r"<\.\.\. (\w+) resumed>(.*)")
 CALL = re.compile(r"(\w+)\((.*)")
@@ -127,7 +128,7 @@ def parse(text):
         tid, start, rest = int(m.group(1)), float(m.group(2)), m.group(3)
         if rest.startswith(("---", "+++")):
             if not (SIGNAL_LINE.fullmatch(rest) or STOP_LINE.fullmatch(rest)
-                    or EXIT_LINE.fullmatch(rest)):
+                    or EXIT_LINE.fullmatch(rest) or SUPERSEDED.fullmatch(rest)):
                 raise TraceError(f"line {number}: unknown notice {rest[:60]!r}")
             calls.append(Call(tid, rest[:3], rest, "", "", start, 0.0))
             if rest.startswith("+++"):
@@ -136,11 +137,11 @@ def parse(text):
         if tid in pending and not rest.startswith("<..."):
             name = pending[tid][0]
             raise TraceError(f"line {number}: {tid} starts a call while {name}() is unfinished")
-        u = UNFINISHED.fullmatch(rest)
+        u = UNFINISHED.fullmatch(rest) if rest.endswith("<unfinished ...>") else None
         if u:
             pending[tid] = (u.group(1), u.group(2), start)
             continue
-        r = RESUMED.fullmatch(rest)
+        r = RESUMED.fullmatch(rest) if rest.startswith("<...") else None
         if r:
             if tid not in pending or pending[tid][0] != r.group(1):
                 raise TraceError(f"line {number}: {r.group(1)} resumed but never started")
@@ -221,7 +222,7 @@ def model(text):
                 tl.events.append(Event(end, c.tid, "exec", f"execve {prog}"))
             else:
                 tl.events.append(Event(end, c.tid, "exec", f"execve {prog}: {c.errno}"))
-        elif c.name == "+++":
+        elif c.name == "+++" and EXIT_LINE.fullmatch(c.args):
             m = EXIT_LINE.fullmatch(c.args)
             me.end = c.start
             if m.group(1) is not None:
@@ -357,8 +358,8 @@ def event_text(tl, e, word):
         code = f"{e.code}() {ms(tl, e.until) - ms(tl, e.time):.1f} ms"
     elif e.kind == "message":
         code = f"{e.code} → {e.other} ({ms(tl, e.until):.1f} ms)"
-    elif e.kind == "eof" and "EPIPE" in code:
-        return code
+    elif e.kind == "exec" or (e.kind == "eof" and "EPIPE" in code):
+        return code   # "execve sh", "write: EPIPE": code only
     return f"{word(kinds[e.kind])} {code}" if code else word(kinds[e.kind])
 
 

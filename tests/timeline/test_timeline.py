@@ -41,6 +41,19 @@ class RecordedTraces(unittest.TestCase):
         messages = [e for e in tl.events if e.kind == "message"]
         self.assertEqual([(m.tid, m.other, m.code) for m in messages], [(29310, 29309, "7 B")])
 
+    def test_fork_exec(self):
+        """The child keeps its pid through execve and takes the new program's name; its
+        output reaches the parent through the pipe, then end of file, then the reap."""
+        tl = timeline.model(recorded("fork_exec.strace"))
+        self.assertEqual({t.tid: t.name for t in tl.tasks.values()},
+                         {27926: "fork_exec", 27927: "sh"})
+        events = texts(tl)
+        order = [next(i for i, e in enumerate(events) if needle in e) for needle in
+                 ("fork_exec 27926: created clone → 27927", "sh 27927: execve sh",
+                  "sh 27927: message 6 B → 27926", "fork_exec 27926: end of file read = 0",
+                  "sh 27927: exited 0", "fork_exec 27926: reaped 27927")]
+        self.assertEqual(order, sorted(order), events)
+
     def test_signals_and_blocking(self):
         """SIGTERM sent and received, SIGKILL after a bounded poll, reaped twice."""
         tl = timeline.model(recorded("join_terminate.strace"))
@@ -60,9 +73,12 @@ class RecordedTraces(unittest.TestCase):
         def word(text):
             used.add(text)
             return f"<<{text}>>"
+        for trace in ("join_terminate.strace", "fork_exec.strace", "pipe_sigpipe_broken.strace"):
+            drawn = timeline.model(recorded(trace))
+            timeline.svg(drawn, word, "t0", "title")
+            timeline.event_texts(drawn, word)
         tl = timeline.model(recorded("join_terminate.strace"))
         svg = timeline.svg(tl, word, "t1", "title")
-        texts(tl)
         self.assertTrue(svg.startswith('<svg class="timeline"'))
         lanes = re.findall(r'<text class="tl-lane"[^>]*>([^<]*)</text>', svg)
         self.assertEqual(len(lanes), len(tl.tasks))
