@@ -54,6 +54,16 @@ class RecordedTraces(unittest.TestCase):
                   "sh 27927: exited 0", "fork_exec 27926: reaped 27927")]
         self.assertEqual(order, sorted(order), events)
 
+    def test_socket_message_stamped_late(self):
+        """socketpair_skew.strace (a 10-line C program: a socketpair, a fork, one 4-byte
+        message, kill, wait): the child's read returned at .836562, before the
+        parent's write was stamped at .836582 (ptrace stops each side in turn). The
+        message is still matched, across the two ends of the socket."""
+        tl = timeline.model(recorded("socketpair_skew.strace"))
+        messages = [(e.tid, e.other, e.code) for e in tl.events if e.kind == "message"]
+        self.assertEqual(messages, [(19823, 19824, "4 B")])
+        self.assertIn("k 19823: end of file read = 0", " | ".join(texts(tl)))
+
     def test_signals_and_blocking(self):
         """SIGTERM sent and received, SIGKILL after a bounded poll, reaped twice."""
         tl = timeline.model(recorded("join_terminate.strace"))
