@@ -405,7 +405,7 @@ def svg(tl, word, ident, title):
 
     out = [f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
            f'role="img" aria-labelledby="{ident}-title" aria-describedby="{ident}-events" '
-           f'font-size="11" font-family="var(--font-stack--monospace, monospace)">',
+           f'font-size="11">',
            f'<title id="{ident}-title">{esc(title)}</title>',
            '<defs><marker id="' + ident + '-arrow" viewBox="0 0 8 8" refX="7" refY="4" '
            'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
