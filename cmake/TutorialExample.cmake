@@ -1,9 +1,10 @@
 # tutorial_example(): the single declaration of an example program.
 #
 #   tutorial_example(NAME [LIBS flag...] [FLAGS flag...] [ARGS arg...]
-#                    [TIMEOUT seconds] [MPI] [NP n] [THREADS] [DOXYGEN] [BENCHMARK])
+#                    [TIMEOUT seconds] [MPI] [NP n] [THREADS] [DOXYGEN] [BENCHMARK]
+#                    [TIMELINE])
 #   tutorial_example(NAME RUN_OF EXAMPLE [ARGS arg...] [TIMEOUT seconds] [BENCHMARK]
-#                    [LAUNCHER command...])
+#                    [LAUNCHER command...] [TIMELINE])
 #
 # NAME.cpp and NAME.expect live in the calling chapter folder (examples/<chapter>/).
 # From this one call derive: the executable, the command a reader types to build it
@@ -29,6 +30,8 @@
 #            launcher (e.g. tests/mpi_two_hosts/two_hosts.sh: mpirun on two hosts).
 #            A launcher that exits 77 could not run here (it says why): the runner
 #            reports SKIPPED, the test is skipped, the page shows the reason.
+#   TIMELINE one more captured run, under strace (tools/timeline.py), whose trace
+#            (outputs/<chapter>/NAME.strace) a page draws: `.. cpp-timeline:: <id>`
 
 # Ninja runs the commands of this pool one at a time (other generators ignore it).
 set_property(GLOBAL APPEND PROPERTY JOB_POOLS tutorial_benchmark=1)
@@ -38,6 +41,7 @@ set(TUTORIAL_RUNNER ${PROJECT_SOURCE_DIR}/tools/runner.py)
 set(TUTORIAL_LISTINGS ${PROJECT_SOURCE_DIR}/tools/listings.py)
 set(TUTORIAL_FAULT_DRIVER ${PROJECT_SOURCE_DIR}/tests/fault/fault.py)
 set(TUTORIAL_BAD_ARGS_EXPECT ${PROJECT_SOURCE_DIR}/tools/bad-arguments.expect)
+set(TUTORIAL_TIMELINE ${PROJECT_SOURCE_DIR}/tools/timeline.py)
 
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   set(TUTORIAL_COMPILER "GCC ${CMAKE_CXX_COMPILER_VERSION}")
@@ -60,7 +64,7 @@ function(_tutorial_json_string out value)
 endfunction()
 
 function(tutorial_example name)
-  cmake_parse_arguments(PARSE_ARGV 1 ex "MPI;THREADS;DOXYGEN;BENCHMARK" "TIMEOUT;NP;RUN_OF"
+  cmake_parse_arguments(PARSE_ARGV 1 ex "MPI;THREADS;DOXYGEN;BENCHMARK;TIMELINE" "TIMEOUT;NP;RUN_OF"
                         "LIBS;FLAGS;ARGS;LAUNCHER")
   if(ex_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "tutorial_example(${name}): unknown arguments: ${ex_UNPARSED_ARGUMENTS}")
@@ -70,7 +74,7 @@ function(tutorial_example name)
   set(program ${name})
   if(ex_RUN_OF)
     if(ex_MPI OR ex_THREADS OR ex_DOXYGEN OR ex_LIBS OR ex_FLAGS)
-      message(FATAL_ERROR "tutorial_example(${name}): RUN_OF takes only ARGS, TIMEOUT, BENCHMARK, LAUNCHER")
+      message(FATAL_ERROR "tutorial_example(${name}): RUN_OF takes only ARGS, TIMEOUT, BENCHMARK, LAUNCHER, TIMELINE")
     endif()
     if(NOT TARGET ${chapter}.${ex_RUN_OF} AND NOT TUTORIAL_SANITIZE)
       message(FATAL_ERROR "tutorial_example(${name}): RUN_OF ${ex_RUN_OF}: no such example "
@@ -180,6 +184,19 @@ function(tutorial_example name)
     # so each run gets a target here and the chapter target collects them.
     add_custom_target(run.${chapter}.${name} DEPENDS "${out}.txt" "${out}.json")
     add_dependencies(chapter-${chapter} run.${chapter}.${name})
+    if(ex_TIMELINE)   # the same run under strace, checked the same way, for the timeline
+      add_custom_command(OUTPUT "${out}.strace"
+        COMMAND ${run} --expect "${expect}" --out "${out}.traced" -- ${TUTORIAL_PYTHON} ${TUTORIAL_TIMELINE}
+                strace "${out}.strace" -- ${launcher} $<TARGET_FILE:${target}> ${ex_ARGS}
+        COMMAND ${TUTORIAL_PYTHON} ${TUTORIAL_TIMELINE} check "${out}.strace"
+        DEPENDS ${target} "${expect}" ${TUTORIAL_RUNNER} ${TUTORIAL_TIMELINE}
+        WORKING_DIRECTORY "${CMAKE_BINARY_DIR}/bin/${chapter}"
+        COMMENT "Tracing ${id}"
+        VERBATIM)
+      add_custom_target(trace.${chapter}.${name} DEPENDS "${out}.strace")
+      add_dependencies(chapter-${chapter} trace.${chapter}.${name})
+      set_property(GLOBAL APPEND PROPERTY TUTORIAL_OTHER_RUNS trace.${chapter}.${name})
+    endif()
   endif()
 
   # Labels: the chapter; run (a checked run, logged for the verification
@@ -212,6 +229,9 @@ function(tutorial_example name)
   endforeach()
   if(ex_RUN_OF)
     string(APPEND entry "\"run_of\": \"${chapter}/${program}\", ")
+  endif()
+  if(ex_TIMELINE)
+    string(APPEND entry "\"trace\": \"${out}.strace\", ")
   endif()
   if(ex_THREADS)
     string(APPEND entry "\"threads\": true")

@@ -10,7 +10,7 @@ build_packages=(
   cmake ninja-build g++ clang libomp-14-dev git gettext
   doxygen python3-sphinx python3-breathe furo python3-sphinx-copybutton
   python3-jieba python3-matplotlib python3-babel graphviz libjs-normalize.css
-  fonts-wqy-microhei
+  fonts-wqy-microhei strace
   catch2 libboost-dev libtbb-dev libopenmpi-dev openmpi-bin
   libssl-dev  # OpenSSL's libcrypto: HMAC and RAND_bytes for Listener/Client authkeys
 )

@@ -860,4 +860,5 @@ def setup(app):
     app.connect("html-page-context", page_context)
     app.connect("build-finished", mend_theme_html)
     app.connect("html-collect-pages", source_pages)
+    app.setup_extension("cpp_timeline")   # .. cpp-timeline:: (docs/_ext/cpp_timeline.py)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -67,7 +67,7 @@ test("at phone width nothing overflows except code blocks; dark mode applies", a
         const limit = document.documentElement.clientWidth;
         const bad = [];
         for (const el of document.querySelectorAll("article *")) {
-          if (el.closest("pre, .highlight, .table-wrapper, .cpp-example-output, table.indextable")) continue;
+          if (el.closest("pre, .highlight, .table-wrapper, .cpp-example-output, table.indextable, .timeline-scroll")) continue;
           const r = el.getBoundingClientRect();
           if (r.width > 0 && r.right > limit + 1) bad.push(`${el.tagName.toLowerCase()}.${el.className}`);
         }
