@@ -265,6 +265,9 @@ class ExampleDirective(SphinxDirective):
         except (OSError, ValueError, RuntimeError) as e:
             raise self.error(f"cannot read the example manifest: {e}")
         if entry is None:
+            # Read this page again once the declaration exists (an incremental build
+            # would otherwise keep the failed reading and never count the page's use).
+            self.env.note_dependency(os.path.join(build_dir(), "examples.json"))
             raise self.error(f"unknown example {example_id!r}: no tutorial_example() "
                              f"declares it (examples/{example_id}.cpp + CMakeLists.txt)")
         return example_id, entry
