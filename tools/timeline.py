@@ -49,7 +49,7 @@ RESUMED = re.compile(r"<\.\.\. (\w+) resumed>(.*)")
 CALL = re.compile(r"(\w+)\((.*)")
 # The tail of a finished call: ") = RESULT [ERRNO (text)] [(note)] [<duration>]".
 RESULT = re.compile(r"(.*)\)\s+=\s+(-?\d+|\?|0x[0-9a-f]+)(<[^>]*>)?"
-                    r"(?:\s+(E[A-Z0-9]+) \([^)]*\))?(?:\s+\(.*\))?(?:\s+<(\d+\.\d+)>)?\s*")
+                    r"(?:\s+(E[A-Z0-9_]+) \([^)]*\))?(?:\s+\(.*\))?(?:\s+<(\d+\.\d+)>)?\s*")
 FD_KIND = re.compile(r"^\d+<(pipe:\[(\d+)\]|[A-Z]+(?:-[A-Z]+)?:\[(\d+)->(\d+)\]|pid:(\d+))")
 BLOCKING = {"read", "readv", "write", "writev", "recvmsg", "recvfrom", "sendmsg", "sendto",
             "futex", "poll", "ppoll", "pselect6", "epoll_wait", "epoll_pwait", "wait4",

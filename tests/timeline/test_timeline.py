@@ -97,6 +97,19 @@ class RecordedTraces(unittest.TestCase):
         self.assertIn('aria-describedby="t1-events"', svg)
 
 
+class InterruptedCalls(unittest.TestCase):
+    def test_restarted_by_a_signal(self):
+        """A wait cut short by SIGCHLD ends "= ? ERESTART_RESTARTBLOCK (...)" (seen in
+        the conditions example): a finished call, not a broken trace."""
+        calls = timeline.parse(
+            "7 1.000000 futex(0x7f, FUTEX_WAIT_BITSET, 0, NULL, FUTEX_BITSET_MATCH_ANY"
+            " <unfinished ...>\n"
+            "7 1.000400 <... futex resumed>) = ? ERESTART_RESTARTBLOCK"
+            " (Interrupted by signal) <0.000415>\n")
+        self.assertEqual([(c.name, c.errno) for c in calls],
+                         [("futex", "ERESTART_RESTARTBLOCK")])
+
+
 class BrokenTraces(unittest.TestCase):
     def broken(self, text, message):
         with self.assertRaises(timeline.TraceError) as caught:
