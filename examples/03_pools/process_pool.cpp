@@ -529,7 +529,7 @@ public:
     }
 
     /// %starmap_async(), then wait: results in input order (Python: starmap). With a
-    /// timeout, throws ResultTimeout if they are not all there in time.
+    /// timeout, throws %ResultTimeout if they are not all there in time.
     template <class R, class... A>
     std::vector<R> starmap(Function<R(A...)> fn, const std::vector<std::tuple<A...>>& args,
                            std::size_t chunksize = 1, std::chrono::milliseconds timeout = {})
@@ -548,7 +548,7 @@ public:
     }
 
     /// Runs a one-argument fn over xs; results in input order (Python: map, or
-    /// map_async(...).get(timeout) with a timeout: then ResultTimeout if late).
+    /// map_async(...).get(timeout) with a timeout: then %ResultTimeout if late).
     template <class R, class A>
     std::vector<R> map(Function<R(A)> fn, const std::vector<A>& xs, std::size_t chunksize = 1,
                        std::chrono::milliseconds timeout = {})
@@ -577,7 +577,7 @@ public:
         return stream(fn, xs, chunksize, false, std::move(on_result), std::move(on_error));
     }
 
-    /// True once the pool is broken (see BrokenPool); every submission then throws.
+    /// True once the pool is broken (see %BrokenPool); every submission then throws.
     bool broken() const
     {
         std::lock_guard lock(mutex_);
