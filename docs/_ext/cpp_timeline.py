@@ -34,17 +34,20 @@ class timeline_figure(nodes.General, nodes.Element):
 
 
 def visit_figure(self, node):
+    # HTML allows a figure's <figcaption> only as its first or last child: the picture
+    # and its event list (the text alternative) come first, the caption last.
+    items = "\n".join(f"<li>{html.escape(item)}</li>" for item in node["events"])
     self.body.append(f'<figure class="timeline" id="{node["ident"]}">\n'
                      f'<div class="timeline-scroll" tabindex="0" role="group" '
                      f'aria-labelledby="{node["ident"]}-title">\n{node["svg"]}\n</div>\n'
+                     f'<details class="timeline-events">'
+                     f'<summary>{html.escape(node["summary"])}</summary>\n'
+                     f'<ol id="{node["ident"]}-events">\n{items}\n</ol></details>\n'
                      '<figcaption>\n')
 
 
 def depart_figure(self, node):
-    items = "\n".join(f"<li>{html.escape(item)}</li>" for item in node["events"])
-    self.body.append(f'</figcaption>\n<details class="timeline-events">'
-                     f'<summary>{html.escape(node["summary"])}</summary>\n'
-                     f'<ol id="{node["ident"]}-events">\n{items}\n</ol></details>\n</figure>\n')
+    self.body.append('</figcaption>\n</figure>\n')
 
 
 class TimelineDirective(SphinxDirective):

@@ -16,9 +16,11 @@ const SHOTS = join(SITE_DIR, "..", "screenshots");
 const MAX_PAGE_HTML = 150 * 1024;
 // Named exceptions, each with the reason and the issue that removes it.
 const HEAVY_ALLOWED = {
-  // The capstone pool: regions plus the whole 1,400-line file folded. Issue 15
-  // builds it step by step across the chapter, one header shown by regions.
-  "03_pools/process_pool.html": 260 * 1024,
+  // The capstone pool: its whole 1,739-line file (grown by map_async, callbacks,
+  // time-outs and exception types), 276 KB in English and 277 KB in Chinese at this
+  // limit's last change. Issue 15 builds it step by step across the chapter, one
+  // header shown by regions; that removes this exception.
+  "03_pools/process_pool.html": 285 * 1024,
 };
 let server, browser;
 before(async () => {
