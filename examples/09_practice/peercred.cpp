@@ -52,16 +52,12 @@ sockaddr_un address() {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-    if (argc > 1) {
-        std::cerr << "usage: " << argv[0] << '\n';
-        return 2;
-    }
+    if (argc > 1) { std::cerr << "usage: " << argv[0] << '\n'; return 2; }
     try {
         const sockaddr_un addr = address();
         Fd server(check(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket"));
         check(::bind(server.fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), "bind");
         check(::listen(server.fd, 1), "listen");
-
         std::cout.flush();  // else the child inherits our buffer and prints it again
         Child client(check(::fork(), "fork"));
         if (client.pid == 0) {  // the client: connects and ends
