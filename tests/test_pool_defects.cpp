@@ -14,6 +14,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "pool_results.hpp"
+
 #include <dlfcn.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -144,22 +146,6 @@ bool contains(const std::string& text, const std::string& part)
 }
 
 // ---- tasks -----------------------------------------------------------------------------
-// A string of n bytes whose content depends on n (so a result spliced from two others
-// is not equal to the right one).
-std::string text_of_size(std::int64_t n)
-{
-    std::string s(static_cast<std::size_t>(n), 'a');
-    for (std::size_t i = 0; i < s.size(); ++i) s[i] = static_cast<char>('a' + (i * 7 + n) % 26);
-    return s;
-}
-
-// A vector of n numbers, also depending on n.
-std::vector<std::int64_t> numbers_of_count(std::int64_t n)
-{
-    std::vector<std::int64_t> v(static_cast<std::size_t>(n));
-    for (std::size_t i = 0; i < v.size(); ++i) v[i] = n * 1000 + static_cast<std::int64_t>(i);
-    return v;
-}
 
 // Closes every descriptor but 0, 1, 2 (its socket among them), then returns x: the
 // worker ends right after this result, which is already in its ReplyLog.

@@ -14,6 +14,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "pool_results.hpp"
+
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <signal.h>
@@ -138,21 +140,6 @@ std::exception_ptr thrown_by(F fn)
         return std::current_exception();
     }
     return nullptr;
-}
-
-// A string of n bytes whose content depends on n; a vector of n numbers, the same.
-std::string text_of_size(std::int64_t n)
-{
-    std::string s(static_cast<std::size_t>(n), 'a');
-    for (std::size_t i = 0; i < s.size(); ++i) s[i] = static_cast<char>('a' + (i * 7 + n) % 26);
-    return s;
-}
-
-std::vector<std::int64_t> numbers_of_count(std::int64_t n)
-{
-    std::vector<std::int64_t> v(static_cast<std::size_t>(n));
-    for (std::size_t i = 0; i < v.size(); ++i) v[i] = n * 1000 + static_cast<std::int64_t>(i);
-    return v;
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // Shared by the browser tests: a static server for the built site, Debian's
 // Chromium, the list of pages, and loading a page while collecting its errors.
 import { createServer } from "node:http";
-import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
+import { readFileSync, readdirSync, statSync, existsSync, mkdirSync } from "node:fs";
+import { before, after } from "node:test";
 import { join, extname, resolve, relative } from "node:path";
 import { chromium } from "playwright-core";
 
@@ -30,6 +31,25 @@ export function serveSite() {
       ready(server);
     });
   });
+}
+
+// Where the tests keep screenshots for review: next to the built site.
+export const SHOTS = join(SITE_DIR, "..", "screenshots");
+
+// The site served and Chromium started before a test file's tests, both stopped after
+// them. The returned session's server and browser are set once the tests run.
+export function siteSession() {
+  const session = {};
+  before(async () => {
+    session.server = await serveSite();
+    session.browser = await launchBrowser();
+    mkdirSync(SHOTS, { recursive: true });
+  });
+  after(async () => {
+    await session.browser?.close();
+    session.server?.close();
+  });
+  return session;
 }
 
 export function launchBrowser() {

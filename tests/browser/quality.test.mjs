@@ -1,15 +1,14 @@
 // Accessibility (axe-core, every page, both languages), phone width and dark mode
 // (no horizontal overflow except inside code blocks; screenshots kept for review),
 // and page weight (HTML size and total transfer per page; chapter pages <= 150 KB).
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
-import { serveSite, launchBrowser, sitePages, SITE_DIR } from "./lib.mjs";
+import { sitePages, SITE_DIR, siteSession, SHOTS } from "./lib.mjs";
 
 const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-const SHOTS = join(SITE_DIR, "..", "screenshots");
 // Pages show the whole code they teach (a 90-line program is about 10 KB of
 // highlighted HTML, its output and verification about 5 KB more), so the budget is
 // set for a page of several programs; prose and theme are about 40 KB of it.
@@ -22,26 +21,17 @@ const HEAVY_ALLOWED = {
   // header shown by regions; that removes this exception.
   "03_pools/process_pool.html": 285 * 1024,
 };
-let server, browser;
-before(async () => {
-  server = await serveSite();
-  browser = await launchBrowser();
-  mkdirSync(SHOTS, { recursive: true });
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const session = siteSession();
 
 // One pass over every page per language runs axe and measures the page's weight;
 // the weight limit is asserted afterwards, over both languages.
 const weights = [];
 for (const lang of ["en", "zh_CN"]) {
   test(`axe finds no accessibility violation on any ${lang} page`, async () => {
-    const page = await browser.newPage();
+    const page = await session.browser.newPage();
     const found = [];
     for (const path of sitePages(lang)) {
-      await page.goto(server.url(path), { waitUntil: "load" });
+      await page.goto(session.server.url(path), { waitUntil: "load" });
       const transfer = await page.evaluate(() => performance.getEntriesByType("resource")
         .reduce((sum, r) => sum + (r.transferSize || r.encodedBodySize || 0), 0)
         + (performance.getEntriesByType("navigation")[0]?.transferSize ?? 0));
@@ -60,11 +50,11 @@ for (const lang of ["en", "zh_CN"]) {
 test("at phone width nothing overflows except code blocks; dark mode applies", async () => {
   const overflowing = [];
   const phone = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 };
-  const light = await browser.newContext({ ...phone, colorScheme: "light" });
+  const light = await session.browser.newContext({ ...phone, colorScheme: "light" });
   const page = await light.newPage();
   for (const lang of ["en", "zh_CN"]) {
     for (const path of sitePages(lang)) {
-      await page.goto(server.url(path), { waitUntil: "load" });
+      await page.goto(session.server.url(path), { waitUntil: "load" });
       const wide = await page.evaluate(() => {
         const limit = document.documentElement.clientWidth;
         const bad = [];
@@ -80,11 +70,11 @@ test("at phone width nothing overflows except code blocks; dark mode applies", a
   }
   // Screenshots to look at, in both schemes; a dark system gets a dark page
   // ("auto" theme: Debian's furo.css lacked it, tools/furo_fix.py restores it).
-  const dark = await browser.newContext({ ...phone, colorScheme: "dark" });
+  const dark = await session.browser.newContext({ ...phone, colorScheme: "dark" });
   const darkPage = await dark.newPage();
   for (const lang of ["en", "zh_CN"]) {
     for (const [scheme, p] of [["light", page], ["dark", darkPage]]) {
-      await p.goto(server.url(`${lang}/00_basics/creating_process.html`));
+      await p.goto(session.server.url(`${lang}/00_basics/creating_process.html`));
       await p.screenshot({ path: join(SHOTS, `${lang}-phone-${scheme}.png`) });
     }
     const bg = await darkPage.evaluate(() => getComputedStyle(document.body).backgroundColor);

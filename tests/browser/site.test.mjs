@@ -3,19 +3,11 @@
 // failed requests, the language switcher lands on the same page, search finds an
 // English and a Chinese term, and the theme's JavaScript works.
 //   SITE_DIR=build/site node --test tests/browser/
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { serveSite, launchBrowser, sitePages, openPage } from "./lib.mjs";
+import { sitePages, openPage, siteSession } from "./lib.mjs";
 
-let server, browser;
-before(async () => {
-  server = await serveSite();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const session = siteSession();
 
 for (const lang of ["en", "zh_CN"]) {
   const other = lang === "en" ? "zh_CN" : "en";
@@ -23,9 +15,9 @@ for (const lang of ["en", "zh_CN"]) {
     const pages = sitePages(lang);
     assert.ok(pages.length > 3, `only ${pages.length} pages found in ${lang}`);
     const problems = [];
-    const page = await browser.newPage();
+    const page = await session.browser.newPage();
     for (const path of pages) {
-      const errors = await openPage(page, server.url(path));
+      const errors = await openPage(page, session.server.url(path));
       problems.push(...errors.map((e) => `${path}: ${e}`));
       // Code, commands and output must carry translate="no".
       const untagged = await page.$$eval("pre", (pres) =>
@@ -42,10 +34,10 @@ for (const lang of ["en", "zh_CN"]) {
   });
 
   test(`clicking the ${lang} language switcher lands on the same page`, async () => {
-    const page = await browser.newPage();
+    const page = await session.browser.newPage();
     for (const path of [`${lang}/index.html`, `${lang}/00_basics/creating_process.html`,
                         `${lang}/source/03_pools/process_pool.html`]) {
-      await page.goto(server.url(path));
+      await page.goto(session.server.url(path));
       const expected = "/" + path.replace(`${lang}/`, `${other}/`);
       await page.click(".sidebar-language a");
       await page.waitForURL((url) => url.pathname === expected, { waitUntil: "load" });
@@ -56,10 +48,10 @@ for (const lang of ["en", "zh_CN"]) {
 }
 
 test("search finds English and Chinese terms, glossary terms whole", async () => {
-  const page = await browser.newPage();
+  const page = await session.browser.newPage();
   for (const [lang, term] of [["en", "fork"], ["zh_CN", "进程"], ["zh_CN", "共享内存"],
                               ["zh_CN", "写时复制"], ["zh_CN", "僵尸进程"]]) {
-    await page.goto(server.url(`${lang}/search.html?q=${encodeURIComponent(term)}`));
+    await page.goto(session.server.url(`${lang}/search.html?q=${encodeURIComponent(term)}`));
     await page.waitForSelector("#search-results ul.search li", { timeout: 15000 })
       .catch(() => assert.fail(`no search result for ${term} in ${lang}`));
     const hits = await page.$$eval("#search-results ul.search li", (l) => l.length);
@@ -69,8 +61,8 @@ test("search finds English and Chinese terms, glossary terms whole", async () =>
 });
 
 test("theme strings are Chinese on Chinese pages and the theme toggle works", async () => {
-  const page = await browser.newPage();
-  await page.goto(server.url("zh_CN/index.html"));
+  const page = await session.browser.newPage();
+  await page.goto(session.server.url("zh_CN/index.html"));
   const footer = await page.textContent(".related-pages");
   assert.match(footer, /下一页/);
   // furo.js works only if Debian's packaging bug was fixed (tools/furo_fix.py).
@@ -84,9 +76,9 @@ test("theme strings are Chinese on Chinese pages and the theme toggle works", as
 test("the root page sends a Chinese reader to Chinese and others to English", async () => {
   for (const [locale, expected] of [["zh-CN", "/zh_CN/index.html"], ["en-US", "/en/index.html"],
                                     ["de-DE", "/en/index.html"]]) {
-    const context = await browser.newContext({ locale });
+    const context = await session.browser.newContext({ locale });
     const page = await context.newPage();
-    await page.goto(server.url("index.html"));
+    await page.goto(session.server.url("index.html"));
     await page.waitForURL(`**${expected}`);
     assert.equal(new URL(page.url()).pathname, expected);
     await context.close();

@@ -3,34 +3,23 @@
 // (their colour contrasts with the page's background, 4.5:1 as WCAG asks of text),
 // the picture keeps its size and scrolls inside its own box instead of widening the
 // page, and its event list opens. Screenshots are kept for review (site/../screenshots).
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { serveSite, launchBrowser, SITE_DIR } from "./lib.mjs";
+import { siteSession, SHOTS } from "./lib.mjs";
 
-const SHOTS = join(SITE_DIR, "..", "screenshots");
 const PAGES = ["00_basics/join_terminate.html", "03_pools/crash_recovery.html"];
-let server, browser;
-before(async () => {
-  server = await serveSite();
-  browser = await launchBrowser();
-  mkdirSync(SHOTS, { recursive: true });
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const session = siteSession();
 
 for (const [width, name] of [[390, "phone"], [1200, "desktop"]]) {
   for (const scheme of ["light", "dark"]) {
     test(`timelines at ${width} px, ${scheme}: legible, scroll in their box, list opens`, async () => {
-      const context = await browser.newContext({ viewport: { width, height: 900 }, colorScheme: scheme });
+      const context = await session.browser.newContext({ viewport: { width, height: 900 }, colorScheme: scheme });
       const page = await context.newPage();
       const problems = [];
       for (const lang of ["en", "zh_CN"]) {
         for (const path of PAGES) {
-          await page.goto(server.url(`${lang}/${path}`), { waitUntil: "load" });
+          await page.goto(session.server.url(`${lang}/${path}`), { waitUntil: "load" });
           const figure = page.locator("figure.timeline").first();
           await figure.scrollIntoViewIfNeeded();
           const facts = await figure.evaluate((fig) => {
