@@ -1,170 +1,158 @@
-// producer_consumer.cpp - a bounded queue in shared memory, shared by several
-// producer and consumer processes, shut down with poison pills.
-//
-// Python: multiprocessing.Queue(maxsize=8) + put()/get() + a None "pill" per consumer.
-// C++/Linux: a ring buffer in a MAP_SHARED mapping guarded by a process-shared mutex
-// and two process-shared condition variables ("not full", "not empty").
+// producer_consumer.cpp - a bounded queue in shared memory, shared by producer
+// and consumer processes, shut down with one poison pill per consumer.
+// Python: Queue(maxsize=8), put()/get(), and a None "pill" per consumer.
+#include <poll.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
+#include <csignal>
 #include <iostream>
 #include <new>
-#include <string_view>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
 #include <vector>
 
 namespace {
 
-constexpr int kCapacity = 8;            // slots in the bounded queue
-constexpr int kProducers = 3;
-constexpr int kConsumers = 2;
-constexpr int kItemsPerProducer = 2000;
-constexpr int kTotalItems = kProducers * kItemsPerProducer;
-constexpr long kPoisonPill = -1;        // never a real item: items are 0..kTotalItems-1
+constexpr int kCapacity = 8, kProducers = 3, kConsumers = 2, kPerProducer = 2000;
+constexpr int kItems = kProducers * kPerProducer;
+constexpr long kPill = -1;  // never a real item: items are 0..kItems-1
 
-[[noreturn]] void die(const char* what, int err) {
-    std::fprintf(stderr, "%s: %s\n", what, std::strerror(err));
-    std::exit(1);
+// A failed call throws, naming the call; main prints it. pthread_* return the error.
+int check(int rc, const char* what) {
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
+    return rc;
 }
-void check(int rc, const char* what) {      // pthread_* return the error code
-    if (rc != 0) die(what, rc);
+void check_pt(int err, const char* what) {
+    if (err != 0) throw std::system_error(err, std::generic_category(), what);
 }
 
-/// A bounded FIFO of longs that lives in shared memory.
+// ANCHOR: queue
+// A ring buffer guarded by a process-shared mutex. Two condition variables:
+// producers wait for room, consumers wait for items.
 struct BoundedQueue {
     pthread_mutex_t mutex;
-    pthread_cond_t not_full;    // producers wait here when count == kCapacity
-    pthread_cond_t not_empty;   // consumers wait here when count == 0
-    int head = 0, tail = 0, count = 0;
-    int max_count = 0;          // highest occupancy ever seen: proves the bound holds
-    long full_waits = 0;        // how often a producer had to wait: back-pressure
+    pthread_cond_t not_full, not_empty;
+    int head = 0, tail = 0, count = 0, max_count = 0;
+    long full_waits = 0;  // how often a producer found it full: back-pressure
     long slots[kCapacity] = {};
 
-    BoundedQueue() {
-        // PTHREAD_PROCESS_SHARED: the objects are used from several processes.
+    BoundedQueue() {  // PTHREAD_PROCESS_SHARED: used from several processes
         pthread_mutexattr_t ma;
-        check(pthread_mutexattr_init(&ma), "pthread_mutexattr_init");
-        check(pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED), "setpshared");
-        check(pthread_mutex_init(&mutex, &ma), "pthread_mutex_init");
-        pthread_mutexattr_destroy(&ma);
+        pthread_mutexattr_init(&ma);
+        pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+        check_pt(pthread_mutex_init(&mutex, &ma), "pthread_mutex_init");
         pthread_condattr_t ca;
-        check(pthread_condattr_init(&ca), "pthread_condattr_init");
-        check(pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED), "setpshared");
-        check(pthread_cond_init(&not_full, &ca), "pthread_cond_init");
-        check(pthread_cond_init(&not_empty, &ca), "pthread_cond_init");
-        pthread_condattr_destroy(&ca);
+        pthread_condattr_init(&ca);
+        pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+        check_pt(pthread_cond_init(&not_full, &ca), "pthread_cond_init");
+        check_pt(pthread_cond_init(&not_empty, &ca), "pthread_cond_init");
     }
-    ~BoundedQueue() {
-        pthread_cond_destroy(&not_empty);
-        pthread_cond_destroy(&not_full);
-        pthread_mutex_destroy(&mutex);
-    }
-
     void put(long item) {
-        check(pthread_mutex_lock(&mutex), "lock");
-        if (count == kCapacity) ++full_waits;
-        // A while loop, not an if: wake-ups can be spurious, and another producer
-        // may have taken the free slot before we got the mutex back.
-        while (count == kCapacity) check(pthread_cond_wait(&not_full, &mutex), "wait");
+        check_pt(pthread_mutex_lock(&mutex), "pthread_mutex_lock");
+        full_waits += (count == kCapacity);
+        // while, not if: another producer may take the slot before we wake up
+        while (count == kCapacity) pthread_cond_wait(&not_full, &mutex);
         slots[tail] = item;
         tail = (tail + 1) % kCapacity;
-        ++count;
-        if (count > max_count) max_count = count;
-        check(pthread_cond_signal(&not_empty), "signal");
-        check(pthread_mutex_unlock(&mutex), "unlock");
+        max_count = std::max(max_count, ++count);
+        pthread_cond_signal(&not_empty);
+        pthread_mutex_unlock(&mutex);
     }
-
     long get() {
-        check(pthread_mutex_lock(&mutex), "lock");
-        while (count == 0) check(pthread_cond_wait(&not_empty, &mutex), "wait");
-        long item = slots[head];
+        check_pt(pthread_mutex_lock(&mutex), "pthread_mutex_lock");
+        while (count == 0) pthread_cond_wait(&not_empty, &mutex);
+        const long item = slots[head];
         head = (head + 1) % kCapacity;
         --count;
-        check(pthread_cond_signal(&not_full), "signal");
-        check(pthread_mutex_unlock(&mutex), "unlock");
+        pthread_cond_signal(&not_full);
+        pthread_mutex_unlock(&mutex);
         return item;
     }
 };
+// ANCHOR_END: queue
 
-/// Everything the processes share: the queue plus bookkeeping that proves the claim.
+// What every process sees: the queue, and counters that prove the claim.
 struct Shared {
     BoundedQueue queue;
-    std::atomic<int> times_consumed[kTotalItems] = {};  // must end as exactly 1 each
+    std::atomic<int> times_consumed[kItems] = {};  // each must end at exactly 1
     std::atomic<long> consumed_by[kConsumers] = {};
-    std::atomic<long> checksum_consumed{0};
 };
-static_assert(std::atomic<int>::is_always_lock_free, "atomics must work across processes");
 
-/// An anonymous shared mapping holding one T; children created by fork() share it.
-template <class T>
-class SharedObject {
+// ANCHOR: owners
+// An anonymous MAP_SHARED mapping: the children forked later share it.
+class Mapping {
 public:
-    SharedObject() {
-        void* p = mmap(nullptr, sizeof(T), PROT_READ | PROT_WRITE,
-                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) die("mmap", errno);
-        obj_ = new (p) T();
+    explicit Mapping(size_t size) : size_(size) {
+        p_ = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (p_ == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
     }
-    ~SharedObject() { obj_->~T(); munmap(obj_, sizeof(T)); }
-    SharedObject(const SharedObject&) = delete;
-    SharedObject& operator=(const SharedObject&) = delete;
-    T* operator->() const { return obj_; }
-    T& operator*() const { return *obj_; }
+    Mapping(const Mapping&) = delete;
+    ~Mapping() { ::munmap(p_, size_); }
+    void* get() const { return p_; }
+
 private:
-    T* obj_;
+    size_t size_;
+    void* p_;
 };
 
-/// A child process running `body`; the destructor makes sure it is reaped.
-class Child {
-public:
-    template <class F>
-    explicit Child(F body) {
-        std::cout.flush();   // or the child would print our buffered text again
-        pid_ = fork();
-        if (pid_ == -1) die("fork", errno);
-        if (pid_ == 0) {
-            body();
-            std::cout.flush();
-            _exit(0);        // skip the parent's destructors (they belong to the parent)
-        }
-    }
-    Child(Child&& o) noexcept : pid_(o.pid_) { o.pid_ = -1; }
-    Child(const Child&) = delete;
-    ~Child() {
-        if (pid_ > 0) { kill(pid_, SIGKILL); wait(); }
-    }
-    bool wait() {        // true if the child exited with status 0
+// Owns a forked child: if we leave early, it is killed and reaped.
+struct Child {
+    pid_t pid = -1;
+    Child() = default;
+    Child(Child&& o) noexcept : pid(std::exchange(o.pid, -1)) {}
+    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
+    // Waits at most timeout_ms (a pidfd is readable once the child has ended);
+    // true if it exited with 0. Too late: throws, and the destructor kills it.
+    bool wait(int timeout_ms) {
+        struct Fd { int fd; ~Fd() { ::close(fd); } };
+        Fd pidfd{check(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)), "pidfd_open")};
+        pollfd p{pidfd.fd, POLLIN, 0};
+        if (check(::poll(&p, 1, timeout_ms), "poll") == 0)
+            throw std::runtime_error("a child did not finish in time");
         int status = 0;
-        while (waitpid(pid_, &status, 0) == -1)
-            if (errno != EINTR) die("waitpid", errno);
-        pid_ = -1;
+        check(::waitpid(std::exchange(pid, -1), &status, 0), "waitpid");
         return WIFEXITED(status) && WEXITSTATUS(status) == 0;
     }
-private:
-    pid_t pid_ = -1;
 };
 
-void produce(Shared& s, int producer) {
-    // Item numbers are unique across producers so each can be tracked.
-    for (int i = 0; i < kItemsPerProducer; ++i)
-        s.queue.put(static_cast<long>(producer) * kItemsPerProducer + i);
+// Forks a child that runs body(); the child ends in _exit, whatever happens.
+template <class Body>
+Child spawn(Body body) {
+    std::cout.flush();  // else the child prints our buffered text again
+    Child child;
+    child.pid = check(::fork(), "fork");
+    if (child.pid == 0) {
+        int code = 1;
+        try { body(); code = 0; } catch (const std::exception& e) {
+            std::cerr << "child: " << e.what() << '\n';
+        } catch (...) {}
+        std::cout.flush();
+        _exit(code);
+    }
+    return child;
+}
+// ANCHOR_END: owners
+
+// ANCHOR: bodies
+void produce(Shared& s, int producer) {  // item numbers are unique across producers
+    for (int i = 0; i < kPerProducer; ++i) s.queue.put(long{producer} * kPerProducer + i);
 }
 
 void consume(Shared& s, int consumer) {
-    for (;;) {
-        long item = s.queue.get();
-        if (item == kPoisonPill) return;   // one pill stops exactly one consumer
+    for (long item; (item = s.queue.get()) != kPill;) {  // one pill stops one consumer
         s.times_consumed[item].fetch_add(1);
         s.consumed_by[consumer].fetch_add(1);
-        s.checksum_consumed.fetch_add(item);
     }
 }
+// ANCHOR_END: bodies
 
 }  // namespace
 
@@ -173,46 +161,42 @@ int main(int argc, char* argv[]) {
         std::cerr << "usage: " << argv[0] << '\n';
         return 2;
     }
-    SharedObject<Shared> shared;
-    std::cout << "bounded queue: " << kCapacity << " slots in shared memory, "
-              << kProducers << " producers x " << kItemsPerProducer << " items, "
-              << kConsumers << " consumers\n";
+    try {
+        // ANCHOR: main
+        Mapping mapping(sizeof(Shared));
+        Shared& s = *new (mapping.get()) Shared;
+        std::cout << "bounded queue: " << kCapacity << " slots in shared memory, " << kProducers
+                  << " producers x " << kPerProducer << " items, " << kConsumers << " consumers\n";
+        std::vector<Child> consumers, producers;  // destroyed before the mapping
+        for (int c = 0; c < kConsumers; ++c) consumers.push_back(spawn([&s, c] { consume(s, c); }));
+        for (int p = 0; p < kProducers; ++p) producers.push_back(spawn([&s, p] { produce(s, p); }));
 
-    Shared& s = *shared;
-    std::vector<Child> consumers, producers;
-    for (int c = 0; c < kConsumers; ++c) consumers.emplace_back([&s, c] { consume(s, c); });
-    for (int p = 0; p < kProducers; ++p) producers.emplace_back([&s, p] { produce(s, p); });
+        bool ok = true;  // 20 s is only a bound: the work takes milliseconds
+        for (auto& p : producers) ok = p.wait(20'000) && ok;
+        // Only now: every real item is in the queue, and FIFO puts the pills last.
+        std::cout << "producers finished; parent sends " << kConsumers << " poison pills\n";
+        for (int c = 0; c < kConsumers; ++c) s.queue.put(kPill);
+        for (auto& c : consumers) ok = c.wait(20'000) && ok;
 
-    bool ok = true;
-    for (auto& p : producers) ok = p.wait() && ok;
-    // Only now is it safe to send the pills: every real item is already in the
-    // queue, and FIFO order puts the pills behind them.
-    std::cout << "producers finished; parent sends " << kConsumers << " poison pills\n";
-    for (int c = 0; c < kConsumers; ++c) shared->queue.put(kPoisonPill);
-    for (auto& c : consumers) ok = c.wait() && ok;
-
-    long total = 0;
-    for (int c = 0; c < kConsumers; ++c) {
-        std::cout << "consumer " << c << " took " << shared->consumed_by[c] << " items\n";
-        total += shared->consumed_by[c];
+        long total = 0;
+        for (int c = 0; c < kConsumers; ++c) {
+            std::cout << "consumer " << c << " took " << s.consumed_by[c] << " items\n";
+            total += s.consumed_by[c];
+        }
+        const auto once = std::count(std::begin(s.times_consumed), std::end(s.times_consumed), 1);
+        std::cout << "items consumed: " << total << " (expected " << kItems << ")\n"
+                  << "items consumed exactly once: " << once << " of " << kItems << '\n'
+                  << "highest queue occupancy: " << s.queue.max_count << " (capacity "
+                  << kCapacity << ")\n"
+                  << "producers found the queue full " << s.queue.full_waits
+                  << " times and waited: back-pressure\n";
+        ok = ok && total == kItems && once == kItems && s.queue.max_count <= kCapacity;
+        std::cout << (ok ? "OK: nothing lost, nothing duplicated, every consumer stopped\n"
+                         : "FAILED\n");
+        return ok ? 0 : 1;
+        // ANCHOR_END: main
+    } catch (const std::exception& e) {
+        std::cerr << "producer_consumer: " << e.what() << '\n';
+        return 1;
     }
-    int exactly_once = 0;
-    for (auto& n : shared->times_consumed) exactly_once += (n == 1);
-    const long expected_sum = static_cast<long>(kTotalItems) * (kTotalItems - 1) / 2;
-
-    std::cout << "items consumed: " << total << " (expected " << kTotalItems << ")\n"
-              << "checksum: " << shared->checksum_consumed << " (expected "
-              << expected_sum << ")\n"
-              << "items consumed exactly once: " << exactly_once << " of " << kTotalItems
-              << '\n'
-              << "highest queue occupancy: " << shared->queue.max_count
-              << " (capacity " << kCapacity << ")\n"
-              << "producers found the queue full " << shared->queue.full_waits
-              << " times and waited: back-pressure\n";
-
-    ok = ok && total == kTotalItems && shared->checksum_consumed == expected_sum &&
-         exactly_once == kTotalItems && shared->queue.max_count <= kCapacity;
-    std::cout << (ok ? "OK: nothing lost, nothing duplicated, every consumer stopped\n"
-                     : "FAILED\n");
-    return ok ? 0 : 1;
 }
