@@ -21,7 +21,7 @@
 
 namespace {
 
-constexpr int kCapacity = 8, kProducers = 3, kConsumers = 2, kPerProducer = 2000;
+constexpr int kCapacity = 8, kProducers = 3, kConsumers = 2, kPerProducer = 1000;
 constexpr int kItems = kProducers * kPerProducer;
 constexpr long kPill = -1;  // never a real item: items are 0..kItems-1
 
