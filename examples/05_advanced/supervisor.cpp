@@ -19,20 +19,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
 namespace {
 
-const pid_t kMainPid = ::getpid();   // the process main() runs in
-
-/// Ends the process after a failure. A forked child (these helpers run there too)
-/// leaves with _exit: std::exit would run the parent's atexit handlers in it.
-[[noreturn]] void exit_after_failure() {
-    std::fflush(stdout);
-    if (::getpid() != kMainPid) ::_exit(1);
-    std::exit(1);
-}
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -43,11 +35,9 @@ constexpr Ms kHungAfter = 1000ms;  // 50 heartbeats: a busy machine can starve a
 constexpr Ms kFirstBackoff = 50ms;
 constexpr int kMaxFailures = 3;
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) {
-        std::perror(what);
-        exit_after_failure();
-    }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -144,7 +134,10 @@ private:
         ++w.incarnations;
         std::fflush(stdout);
         pid_t pid = check(::fork(), "fork");
-        if (pid == 0) worker_main(w.kind, w.incarnations, slots_[i]);
+        if (pid == 0) {  // the child ends here, whatever happens: never in main's code
+            try { worker_main(w.kind, w.incarnations, slots_[i]); } catch (...) {}
+            _exit(1);
+        }
         w.pid = pid;
         w.state = Worker::Running;
         log("%s #%d started%s", w, "");
@@ -171,7 +164,7 @@ private:
             int status = 0;
             pid_t r = ::waitpid(w.pid, &status, WNOHANG);
             if (r == 0) continue;
-            if (r == -1) check(-1, "waitpid");
+            check(r, "waitpid");
             if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
                 w.state = Worker::Finished;
                 log("%s #%d finished its work%s", w, "");
@@ -220,6 +213,7 @@ int main(int argc, char**) {
         std::fprintf(stderr, "usage: supervisor (takes no arguments)\n");
         return 2;
     }
+    try {
     std::printf("supervising 3 workers: heartbeat every 20 ms, hung after 1000 ms, "
                 "back-off from 50 ms, give up after 3 failures\n");
     Supervisor sup({{"steady", Behaviour::Steady}, {"crasher", Behaviour::CrashesTwice},
@@ -239,4 +233,9 @@ int main(int argc, char**) {
                              "the hung one was killed and, after 3 failures, given up"
                            : "FAIL: supervision did not go as planned");
     return ok ? 0 : 1;
+    } catch (const std::exception& e) {  // ~Supervisor has killed and reaped every worker
+        std::fflush(stdout);
+        std::fprintf(stderr, "supervisor: %s\n", e.what());
+        return 1;
+    }
 }
