@@ -25,6 +25,9 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using Ms = std::chrono::milliseconds;
+constexpr Ms kHungAfter = 1000ms;   // 50 heartbeats: a busy machine can starve a process for 350 ms
+constexpr Ms kFirstBackoff = 50ms;
+constexpr int kMaxFailures = 3;
 
 // A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
@@ -57,18 +60,18 @@ struct Heartbeats {
 // ANCHOR_END: slots
 
 // ANCHOR: worker
-enum class Kind { Steady, CrashesTwice, Hangs };
+enum class Behaviour { Steady, CrashesTwice, Hangs };
 
 /// A worker's life: beat, then misbehave according to its kind.
-[[noreturn]] void worker_main(Kind kind, int incarnation, Beat& beat) {
+[[noreturn]] void worker_main(Behaviour kind, int incarnation, Beat& beat) {
     ::prctl(PR_SET_DUMPABLE, 0);   // our deliberate crashes leave no core files
-    bool misbehave = kind == Kind::Hangs || (kind == Kind::CrashesTwice && incarnation <= 2);
+    bool misbehave = kind == Behaviour::Hangs || (kind == Behaviour::CrashesTwice && incarnation <= 2);
     for (int i = 0; i < (misbehave ? 3 : 15); ++i) {
         beat.store(now_ns());
         std::this_thread::sleep_for(20ms);
     }
     if (!misbehave) _exit(0);                       // finished its job
-    if (kind == Kind::CrashesTwice) std::abort();   // dies with SIGABRT
+    if (kind == Behaviour::CrashesTwice) std::abort();   // dies with SIGABRT
     std::this_thread::sleep_for(10s);               // alive, but no more beats
     _exit(0);
 }
@@ -76,7 +79,7 @@ enum class Kind { Steady, CrashesTwice, Hangs };
 
 struct Worker {
     const char* name;
-    Kind kind;
+    Behaviour kind;
     enum State { Running, Waiting, Finished, GaveUp } state = Waiting;
     pid_t pid = -1;
     int incarnations = 0, failures = 0;
@@ -86,10 +89,10 @@ struct Worker {
 // ANCHOR: supervisor
 class Supervisor {
 public:
-    explicit Supervisor(std::vector<Worker> w) : workers(std::move(w)), hb_(workers.size()) {}
+    explicit Supervisor(std::vector<Worker> w) : workers_(std::move(w)), hb_(workers_.size()) {}
     Supervisor(const Supervisor&) = delete;
     ~Supervisor() {   // whatever happens, no worker outlives us
-        for (auto& w : workers)
+        for (auto& w : workers_)
             if (w.state == Worker::Running && ::kill(w.pid, SIGKILL) == 0) ::waitpid(w.pid, nullptr, 0);
     }
 
@@ -97,8 +100,8 @@ public:
     void run() {
         for (;;) {
             bool busy = false;
-            for (size_t i = 0; i < workers.size(); ++i) {
-                Worker& w = workers[i];
+            for (size_t i = 0; i < workers_.size(); ++i) {
+                Worker& w = workers_[i];
                 if (w.state == Worker::Waiting && Clock::now() >= w.restart_at) start(i);
                 if (w.state == Worker::Running) watch(i);
                 busy = busy || w.state == Worker::Running || w.state == Worker::Waiting;
@@ -107,11 +110,11 @@ public:
             std::this_thread::sleep_for(10ms);
         }
     }
-    std::vector<Worker> workers;
+    const std::vector<Worker>& workers() const { return workers_; }
 
 private:
     void start(size_t i) {
-        Worker& w = workers[i];
+        Worker& w = workers_[i];
         hb_.beats[i].store(now_ns());   // a fresh worker gets a full grace period
         ++w.incarnations;
         std::fflush(stdout);
@@ -125,7 +128,7 @@ private:
     }
 
     void watch(size_t i) {
-        Worker& w = workers[i];
+        Worker& w = workers_[i];
         int status = 0;
         if (check(::waitpid(w.pid, &status, WNOHANG), "waitpid") != 0) {   // crashed or done
             if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
@@ -135,20 +138,20 @@ private:
                 failed(w, WIFSIGNALED(status) ? std::string("crashed (SIG") + ::sigabbrev_np(WTERMSIG(status)) + ")"
                                               : "exited with code " + std::to_string(WEXITSTATUS(status)));
             }
-        } else if (now_ns() - hb_.beats[i].load() > std::chrono::nanoseconds(1000ms).count()) {
+        } else if (now_ns() - hb_.beats[i].load() > std::chrono::nanoseconds(kHungAfter).count()) {
             check(::kill(w.pid, SIGKILL), "kill");   // alive is not healthy: no progress
             check(::waitpid(w.pid, nullptr, 0), "waitpid");
-            failed(w, "hung (no heartbeat for 1000 ms), killed");
+            failed(w, "hung (no heartbeat for " + std::to_string(kHungAfter.count()) + " ms), killed");
         }
     }
 
     void failed(Worker& w, const std::string& how) {
         std::string what = how + ", failure " + std::to_string(++w.failures);
-        if (w.failures >= 3) {
+        if (w.failures >= kMaxFailures) {
             w.state = Worker::GaveUp;
             return log(w, what + ": giving up");
         }
-        Ms backoff = 50ms * (1 << (w.failures - 1));   // 50, 100, 200 ms ...
+        Ms backoff = kFirstBackoff * (1 << (w.failures - 1));   // 50, 100, 200 ms ...
         w.state = Worker::Waiting;
         w.restart_at = Clock::now() + backoff;
         log(w, what + ": restart in " + std::to_string(backoff.count()) + " ms");
@@ -159,6 +162,7 @@ private:
         std::printf("  [%4lld ms] %s #%d %s\n", static_cast<long long>(ms), w.name, w.incarnations, what.c_str());
     }
 
+    std::vector<Worker> workers_;
     Heartbeats hb_;
     Clock::time_point t0_ = Clock::now();
 };
@@ -175,16 +179,16 @@ int main(int argc, char**) {
     try {
         std::printf("supervising 3 workers: heartbeat every 20 ms, hung after 1000 ms, "
                     "back-off from 50 ms, give up after 3 failures\n");
-        Supervisor sup({{"steady", Kind::Steady}, {"crasher", Kind::CrashesTwice}, {"hanger", Kind::Hangs}});
+        Supervisor sup({{"steady", Behaviour::Steady}, {"crasher", Behaviour::CrashesTwice}, {"hanger", Behaviour::Hangs}});
         sup.run();
         std::printf("summary:\n");
         const char* states[] = {"running", "waiting", "finished", "gave up"};
-        for (const auto& w : sup.workers)
+        for (const auto& w : sup.workers())
             std::printf("  %-7s %d incarnation(s), %d failure(s), %s\n", w.name, w.incarnations, w.failures,
                         states[w.state]);
-        const auto& ws = sup.workers;
+        const auto& ws = sup.workers();
         bool ok = ws[0].state == Worker::Finished && ws[0].failures == 0 && ws[1].state == Worker::Finished &&
-                  ws[1].failures == 2 && ws[2].state == Worker::GaveUp && ws[2].failures == 3;
+                  ws[1].failures == 2 && ws[2].state == Worker::GaveUp && ws[2].failures == kMaxFailures;
         std::printf("%s\n", ok ? "ok: the crashed worker was restarted until it succeeded; "
                                  "the hung one was killed and, after 3 failures, given up"
                                : "FAIL: supervision did not go as planned");
