@@ -12,33 +12,24 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
 namespace {
 
-const pid_t kMainPid = ::getpid();   // the process main() runs in
-
-/// Ends the process after a failure. A forked child (these helpers run there too)
-/// leaves with _exit: std::exit would run the parent's atexit handlers in it.
-[[noreturn]] void exit_after_failure() {
-    std::fflush(stdout);
-    if (::getpid() != kMainPid) ::_exit(1);
-    std::exit(1);
-}
 
 std::string g_setting = "initial";   // main changes it at run time
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) {
-        std::perror(what);
-        exit_after_failure();
-    }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -85,6 +76,9 @@ public:
 
 class ForkContext : public Context {
 public:
+    ~ForkContext() override {  // left early: kill and reap the workers not joined
+        for (pid_t pid : pids_) { ::kill(pid, SIGKILL); wait_status(pid); }
+    }
     const char* name() const override { return "fork"; }
     void start(int task, int out_fd) override {
         std::fflush(stdout);
@@ -167,11 +161,18 @@ bool recv_with_fd(int sock, int& value, int& fd) {
             if (pid == 0) { worker_body(task, fd); ::_exit(0); }
             if (fd >= 0) ::close(fd);
             if (pid > 0) workers.push_back(pid);
+            if (pid == -1) {  // the server reports it, and the join counts it as a failure
+                std::fprintf(stderr, "custom_context: fork server: fork: %s\n", std::strerror(errno));
+                workers.push_back(-1);
+            }
             continue;
         }
         if (fd >= 0) ::close(fd);
         int failed = 0;
-        for (pid_t pid : workers) { int s = wait_status(pid); failed += !(WIFEXITED(s) && WEXITSTATUS(s) == 0); }
+        for (pid_t pid : workers) {
+            int s = pid == -1 ? -1 : wait_status(pid);
+            failed += !(s != -1 && WIFEXITED(s) && WEXITSTATUS(s) == 0);
+        }
         workers.clear();
         if (::send(sock, &failed, sizeof failed, MSG_NOSIGNAL) == -1) ::_exit(1);
     }
@@ -242,6 +243,7 @@ int main(int argc, char** argv) {
         worker_body(std::atoi(argv[2]), std::atoi(argv[3]));
         return 0;
     }
+    try {
     std::vector<std::string> methods = {"fork", "spawn", "forkserver"};   // default first
     if (argc == 2 && std::strncmp(argv[1], "--method=", 9) == 0 &&
         std::find(methods.begin(), methods.end(), argv[1] + 9) != methods.end()) {
@@ -284,4 +286,9 @@ int main(int argc, char** argv) {
         ok = ok && good;
     }
     return ok ? 0 : 1;
+    } catch (const std::exception& e) {  // the contexts' destructors have reaped every child
+        std::fflush(stdout);
+        std::fprintf(stderr, "custom_context: %s\n", e.what());
+        return 1;
+    }
 }

@@ -21,26 +21,16 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <stdexcept>
+#include <system_error>
 #include <thread>
 #include <utility>
 
 namespace {
 
-const pid_t kMainPid = ::getpid();   // the process main() runs in
-
-/// Ends the process after a failure. A forked child (these helpers run there too)
-/// leaves with _exit: std::exit would run the parent's atexit handlers in it.
-[[noreturn]] void exit_after_failure() {
-    std::fflush(stdout);
-    if (::getpid() != kMainPid) ::_exit(1);
-    std::exit(1);
-}
-
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) {
-        std::perror(what);
-        exit_after_failure();
-    }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -73,9 +63,8 @@ struct Pipe {
 /// waitpid() that retries on EINTR and returns the raw status.
 int wait_for(pid_t pid) {
     int status = 0;
-    while (::waitpid(pid, &status, 0) == -1) {
-        if (errno != EINTR) { std::perror("waitpid"); exit_after_failure(); }
-    }
+    while (::waitpid(pid, &status, 0) == -1)
+        if (errno != EINTR) check(-1, "waitpid");
     return status;
 }
 
@@ -110,25 +99,38 @@ void write_line(int fd, const std::string& line) {
     std::_Exit(4);
 }
 
+/// Runs `body` in a forked child, which ends here whatever happens: never in main's code.
+template <class Body>
+[[noreturn]] void run_child(Body body) {
+    try {
+        body();
+    } catch (const std::exception& e) {
+        std::cerr << "daemon_process: " << e.what() << std::endl;
+    }
+    _exit(1);
+}
+
 /// Forks a "parent" that forks a guarded child and then dies.
 /// Returns the child's status (we adopt the orphan: we are a subreaper).
 int parent_dies_first(bool late) {
     Pipe ready;
     std::cout.flush();
     pid_t parent = check(::fork(), "fork");
-    if (parent == 0) {
+    if (parent == 0) run_child([&] {
         pid_t me = ::getpid();                      // saved BEFORE fork()
-        pid_t child = ::fork();
-        if (child == -1) std::_Exit(12);
+        pid_t child = check(::fork(), "fork");
         if (child == 0) guarded_child(me, ready.write_end.get(), late);
+        ready.write_end.reset();                    // a dead child now means EOF, not a hang
         if (!late) {                                // wait until the child is armed
             char buf[8];
-            if (::read(ready.read_end.get(), buf, sizeof buf) <= 0) std::_Exit(13);
+            if (::read(ready.read_end.get(), buf, sizeof buf) <= 0) _exit(13);
         }
-        std::_Exit(0);                              // the parent dies here
-    }
+        _exit(0);                                   // the parent dies here
+    });
+    ready.write_end.reset();
     int parent_status = wait_for(parent);
-    if (!WIFEXITED(parent_status) || WEXITSTATUS(parent_status) != 0) return -1;
+    if (!WIFEXITED(parent_status) || WEXITSTATUS(parent_status) != 0)
+        throw std::runtime_error("the middle process failed: " + describe(parent_status));
     // The orphan was re-parented to us (PR_SET_CHILD_SUBREAPER): reap it.
     return wait_for(-1);
 }
@@ -176,36 +178,35 @@ pid_t daemonize(int report_fd) {
     Pipe pid_channel;
     std::cout.flush();
     pid_t first = check(::fork(), "fork");
-    if (first == 0) {
+    if (first == 0) run_child([&] {
         // 1. setsid(): new session and process group, no controlling terminal.
         //    Allowed because a fork()ed child is never a process-group leader.
-        if (::setsid() == -1) std::_Exit(20);
+        check(::setsid(), "setsid");
         pid_t session_leader = ::getpid();          // saved before the second fork
         // 2. Fork again and let the session leader exit: the daemon is not a
         //    session leader, so opening a terminal can never make it its own.
-        pid_t second = ::fork();
-        if (second == -1) std::_Exit(21);
+        pid_t second = check(::fork(), "fork");
         if (second > 0) {
-            if (::write(pid_channel.write_end.get(), &second, sizeof second) != sizeof second) std::_Exit(22);
-            std::_Exit(0);
+            check(static_cast<int>(::write(pid_channel.write_end.get(), &second, sizeof second)), "write");
+            _exit(0);
         }
         // 3. umask(0) and chdir("/"): no inherited mask, no busy directory.
         ::umask(0);
-        if (::chdir("/") == -1) std::_Exit(23);
+        check(::chdir("/"), "chdir");
         // 4. Descriptors: 0-2 to /dev/null, the report pipe to 3, close the rest.
-        int null_fd = ::open("/dev/null", O_RDWR);
-        if (null_fd == -1) std::_Exit(24);
-        for (int fd = 0; fd <= 2; ++fd)
-            if (::dup2(null_fd, fd) == -1) std::_Exit(25);
-        if (::dup2(report_fd, 3) == -1) std::_Exit(26);
-        if (::close_range(4, ~0U, 0) == -1) std::_Exit(27);
+        int null_fd = check(::open("/dev/null", O_RDWR), "open");
+        for (int fd = 0; fd <= 2; ++fd) check(::dup2(null_fd, fd), "dup2");
+        check(::dup2(report_fd, 3), "dup2");
+        check(::close_range(4, ~0U, 0), "close_range");
         daemon_main(session_leader);
-    }
+    });
+    pid_channel.write_end.reset();                  // a dead first child now means EOF
     pid_t daemon_pid = 0;
     bool got = ::read(pid_channel.read_end.get(), &daemon_pid, sizeof daemon_pid) == sizeof daemon_pid;
     int status = wait_for(first);
+    if (!got) throw std::runtime_error("the first child failed: " + describe(status));
     std::cout << "first child " << describe(status) << " right after the second fork\n";
-    return got ? daemon_pid : -1;
+    return daemon_pid;
 }
 
 /// Part 1: runs the guarded child twice, in the normal order and in the racy one.
@@ -259,8 +260,14 @@ int main(int argc, char**) {
     }
     // Adopt orphaned descendants so that this demo can reap them; a real
     // daemon is adopted by PID 1 (or by the nearest subreaper, e.g. systemd).
-    check(::prctl(PR_SET_CHILD_SUBREAPER, 1), "prctl(PR_SET_CHILD_SUBREAPER)");
-    bool part1 = demo_die_with_parent();
-    bool part2 = demo_unix_daemon();
-    return part1 && part2 ? 0 : 1;
+    try {
+        check(::prctl(PR_SET_CHILD_SUBREAPER, 1), "prctl(PR_SET_CHILD_SUBREAPER)");
+        bool part1 = demo_die_with_parent();
+        bool part2 = demo_unix_daemon();
+        return part1 && part2 ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::cout.flush();
+        std::cerr << "daemon_process: " << e.what() << '\n';
+        return 1;
+    }
 }

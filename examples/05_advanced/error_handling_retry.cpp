@@ -25,6 +25,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <typeinfo>
 #include <utility>
@@ -35,13 +36,19 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using Ms = std::chrono::milliseconds;
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) {
-        std::perror(what);
-        std::exit(1);
-    }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
+
+/// Owns a child: kills and reaps it if we leave before reaping it ourselves.
+struct Child {
+    explicit Child(pid_t p) : pid(p) {}
+    Child(const Child&) = delete;
+    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
+    pid_t pid;
+};
 
 /// Owns one file descriptor.
 class Fd {
@@ -139,11 +146,11 @@ Outcome run_in_child(const Task& task, Ms deadline) {
     check(::pipe2(fds, O_CLOEXEC), "pipe2");
     Fd read_end(fds[0]), write_end(fds[1]);
     std::fflush(stdout);
-    pid_t pid = check(::fork(), "fork");
-    if (pid == 0) { read_end.reset(); child_main(task, write_end.get()); }
+    Child child(check(::fork(), "fork"));
+    if (child.pid == 0) { read_end.reset(); child_main(task, write_end.get()); }
     write_end.reset();
     // A pidfd becomes readable when the child exits: poll() gives us a timeout.
-    Fd pidfd(check(pidfd_open(pid), "pidfd_open"));
+    Fd pidfd(check(pidfd_open(child.pid), "pidfd_open"));
 
     std::string message;   // read until EOF: the child's end closes when it exits
     bool timed_out = false;
@@ -157,7 +164,9 @@ Outcome run_in_child(const Task& task, Ms deadline) {
     if (!timed_out) timed_out = !readable_before(pidfd.get(), give_up_at);   // then wait, still bounded
     if (timed_out) check(pidfd_kill(pidfd.get(), SIGKILL), "pidfd_send_signal");
     int status = 0;
-    while (::waitpid(pid, &status, 0) == -1) if (errno != EINTR) { std::perror("waitpid"); std::exit(1); }
+    while (::waitpid(child.pid, &status, 0) == -1)
+        if (errno != EINTR) check(-1, "waitpid");
+    child.pid = -1;   // reaped: the pid may now belong to someone else
 
     if (timed_out) return {Outcome::Timeout, 0, ""};
     if (WIFSIGNALED(status)) return {Outcome::Signal, WTERMSIG(status), ""};
@@ -291,8 +300,14 @@ int main(int argc, char**) {
         std::fprintf(stderr, "usage: error_handling_retry (takes no arguments)\n");
         return 2;
     }
-    Outcome exception = show_failure_modes();
-    show_remote_exception(exception);
-    show_retries();
-    return g_ok ? 0 : 1;
+    try {
+        Outcome exception = show_failure_modes();
+        show_remote_exception(exception);
+        show_retries();
+        return g_ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "error_handling_retry: %s\n", e.what());
+        return 1;
+    }
 }

@@ -10,34 +10,25 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
 namespace {
 
-const pid_t kMainPid = ::getpid();   // the process main() runs in
-
-/// Ends the process after a failure. A forked child (these helpers run there too)
-/// leaves with _exit: std::exit would run the parent's atexit handlers in it.
-[[noreturn]] void exit_after_failure() {
-    std::fflush(stdout);
-    if (::getpid() != kMainPid) ::_exit(1);
-    std::exit(1);
-}
 
 constexpr int kWorkers = 3;
 constexpr int kTasks = 9;
 pid_t g_main_pid = 0;
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) {
-        std::perror(what);
-        exit_after_failure();
-    }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -147,11 +138,21 @@ public:
     Pool() {
         std::fflush(stdout);
         for (int id = 1; id <= kWorkers; ++id) {
-            pid_t pid = check(::fork(), "fork");
-            if (pid == 0) {
-                tasks_.a.reset();
-                results_.a.reset();
-                int code = worker_main(id, tasks_.b.get(), results_.b.get());
+            pid_t pid = ::fork();
+            if (pid == -1) {  // the destructor will not run: stop the workers we have
+                int err = errno;
+                for (pid_t p : pids_) { ::kill(p, SIGKILL); ::waitpid(p, nullptr, 0); }
+                throw std::system_error(err, std::generic_category(), "fork");
+            }
+            if (pid == 0) {  // the child ends here, whatever happens: never in main's code
+                int code = 1;
+                try {
+                    tasks_.a.reset();
+                    results_.a.reset();
+                    code = worker_main(id, tasks_.b.get(), results_.b.get());
+                } catch (const std::exception& e) {
+                    std::fprintf(stderr, "initializer_finalizer: worker %d: %s\n", id, e.what());
+                }
                 std::fflush(stdout);
                 // _exit, not exit: atexit handlers and static destructors were
                 // inherited from the parent and are the parent's business.
@@ -203,6 +204,7 @@ int main(int argc, char**) {
     }
     g_main_pid = ::getpid();
     if (std::atexit(parent_atexit) != 0) return 1;
+    try {
 
     std::printf("starting %d workers; each runs its initializer once\n", kWorkers);
     Pool pool;
@@ -238,4 +240,9 @@ int main(int argc, char**) {
     std::printf("%s\n", ok ? "ok: every worker was set up once and torn down once"
                            : "FAIL: set-up or tear-down went wrong");
     return ok ? 0 : 1;
+    } catch (const std::exception& e) {  // ~Pool has stopped and reaped the workers
+        std::fflush(stdout);
+        std::fprintf(stderr, "initializer_finalizer: %s\n", e.what());
+        return 1;
+    }
 }

@@ -15,8 +15,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <ctime>
 #include <functional>
@@ -61,10 +63,12 @@ public:
         check_pthread(pthread_mutex_init(&table_->mutex, &attr), "pthread_mutex_init");
         pthread_mutexattr_destroy(&attr);
     }
-    /// Waits for the processes, then removes every channel; the queue names
-    /// are unlinked by the creating process only.
+    /// Kills and reaps the processes not yet waited for (we are leaving early:
+    /// one may block for ever on a peer that died), then removes every channel;
+    /// the queue names are unlinked by the creating process only.
     ~Communicator() {
-        wait_all();
+        for (pid_t pid : children_)
+            if (::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
         for (auto& [name, q] : queues_) {
             ::mq_close(q.mqd);
             if (::getpid() == owner_) ::mq_unlink(q.path.c_str());
@@ -253,6 +257,10 @@ int main(int argc, char**) {
     }   // leaving the block, the destructor closes and unlinks everything
     mqd_t again = ::mq_open(queue_path.c_str(), O_RDONLY);
     bool unlinked = again == static_cast<mqd_t>(-1) && errno == ENOENT;
+    if (again == static_cast<mqd_t>(-1) && errno != ENOENT) {   // could not even look
+        std::fprintf(stderr, "process_communicator: mq_open: %s\n", std::strerror(errno));
+        return 1;
+    }
     if (!unlinked && again != static_cast<mqd_t>(-1)) { ::mq_close(again); ::mq_unlink(queue_path.c_str()); }
     std::printf("queue name removed after the communicator was destroyed: %s\n", unlinked ? "yes" : "NO");
     ok = ok && unlinked;

@@ -17,30 +17,21 @@
 #include <cstring>
 #include <fstream>
 #include <future>
+#include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
 
 namespace {
 
-const pid_t kMainPid = ::getpid();   // the process main() runs in
-
-/// Ends the process after a failure. A forked child (these helpers run there too)
-/// leaves with _exit: std::exit would run the parent's atexit handlers in it.
-[[noreturn]] void exit_after_failure() {
-    std::fflush(stdout);
-    if (::getpid() != kMainPid) ::_exit(1);
-    std::exit(1);
-}
 
 int g_value = 0;   // the parent sets 42 before forking
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) {
-        std::perror(what);
-        exit_after_failure();
-    }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -146,12 +137,18 @@ std::vector<std::string> child_view(bool via_exec, int plain_fd, int cloexec_fd)
     Fd read_end(fds[0]), write_end(fds[1]);
     std::fflush(stdout);
     pid_t pid = check(::fork(), "fork");
-    if (pid == 0) {
+    if (pid == 0) {  // the child ends here, whatever happens: never in main's code
         read_end.reset();
         if (!via_exec) {
-            send_lines(write_end.get(), observe(plain_fd, cloexec_fd));
-            g_value = 99;   // changes the child's copy only (copy-on-write)
-            ::_exit(0);
+            int code = 1;
+            try {
+                send_lines(write_end.get(), observe(plain_fd, cloexec_fd));
+                g_value = 99;   // changes the child's copy only (copy-on-write)
+                code = 0;
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "process_inheritance: child: %s\n", e.what());
+            }
+            ::_exit(code);
         }
         std::string a = std::to_string(plain_fd), b = std::to_string(cloexec_fd),
                     c = std::to_string(write_end.get());
@@ -164,7 +161,8 @@ std::vector<std::string> child_view(bool via_exec, int plain_fd, int cloexec_fd)
     auto lines = read_lines(read_end.get());
     int status = 0;
     while (::waitpid(pid, &status, 0) == -1 && errno == EINTR) {}
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) lines.clear();
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        throw std::runtime_error(via_exec ? "the exec'd child failed" : "the forked child failed");
     return lines;
 }
 
@@ -189,13 +187,14 @@ void change_one_of_each() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc == 5 && std::strcmp(argv[1], "--observe") == 0) {   // the exec'd child
-        send_lines(std::atoi(argv[4]), observe(std::atoi(argv[2]), std::atoi(argv[3])));
-        return 0;
-    }
-    if (argc > 1) {
+    if (argc > 1 && !(argc == 5 && std::strcmp(argv[1], "--observe") == 0)) {
         std::fprintf(stderr, "usage: process_inheritance (takes no arguments)\n");
         return 2;
+    }
+    try {
+    if (argc == 5) {   // the exec'd child
+        send_lines(std::atoi(argv[4]), observe(std::atoi(argv[2]), std::atoi(argv[3])));
+        return 0;
     }
 
     // The parent changes one thing of each kind, and keeps a second thread running.
@@ -204,12 +203,15 @@ int main(int argc, char** argv) {
     change_one_of_each();
     std::promise<void> stop;
     std::thread helper([f = stop.get_future()] { f.wait(); });   // a second thread
+    struct Joiner {   // ends the second thread however main is left
+        std::promise<void>& stop;
+        std::thread& helper;
+        ~Joiner() { stop.set_value(); helper.join(); }
+    } joiner{stop, helper};
 
     auto mine = observe(plain.get(), cloexec.get());
     auto forked = child_view(false, plain.get(), cloexec.get());
     auto execed = child_view(true, plain.get(), cloexec.get());
-    stop.set_value();
-    helper.join();
     if (forked.size() != kRowCount || execed.size() != kRowCount) {
         std::printf("FAIL: a child did not report\n");
         return 1;
@@ -230,4 +232,9 @@ int main(int argc, char** argv) {
     std::printf("%s\n", ok ? "ok: every row behaved as fork(2) and execve(2) document"
                            : "FAIL: something crossed (or did not cross) unexpectedly");
     return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "process_inheritance: %s\n", e.what());
+        return 1;
+    }
 }

@@ -20,31 +20,21 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
 
 namespace {
 
-const pid_t kMainPid = ::getpid();   // the process main() runs in
-
-/// Ends the process after a failure. A forked child (these helpers run there too)
-/// leaves with _exit: std::exit would run the parent's atexit handlers in it.
-[[noreturn]] void exit_after_failure() {
-    std::fflush(stdout);
-    if (::getpid() != kMainPid) ::_exit(1);
-    std::exit(1);
-}
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using Ms = std::chrono::milliseconds;
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) {
-        std::perror(what);
-        exit_after_failure();
-    }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -96,20 +86,27 @@ template <class T> bool recv_msg(int fd, T& m) {
     return n == static_cast<ssize_t>(sizeof m);
 }
 
+/// A worker's life. It ends here, whatever happens: never in main's code.
 [[noreturn]] void worker_main(int tasks, int results) {
-    TaskMsg t{};
-    while (recv_msg(tasks, t) && t.id != 0) {
-        ResultMsg r{t.id, true, 0, {}};
-        try {
-            r.value = run_task(t.fn, t.a, t.b);
-        } catch (const std::exception& e) {   // the error travels back as text
-            r.ok = false;
-            std::snprintf(r.error, sizeof r.error, "%s", e.what());
+    int code = 0;
+    try {
+        TaskMsg t{};
+        while (recv_msg(tasks, t) && t.id != 0) {
+            ResultMsg r{t.id, true, 0, {}};
+            try {
+                r.value = run_task(t.fn, t.a, t.b);
+            } catch (const std::exception& e) {   // the error travels back as text
+                r.ok = false;
+                std::snprintf(r.error, sizeof r.error, "%s", e.what());
+            }
+            send_msg(results, r);
         }
-        send_msg(results, r);
+    } catch (const std::exception& e) {   // the channel itself failed
+        std::fprintf(stderr, "process_manager: worker: %s\n", e.what());
+        code = 1;
     }
     std::fflush(stdout);
-    ::_exit(0);
+    ::_exit(code);
 }
 
 /// The manager. Destroying it stops the workers (gracefully, then by force).
@@ -122,14 +119,19 @@ public:
         tasks_ = Fd(t[0]), results_ = Fd(r[0]);
         Fd worker_tasks(t[1]), worker_results(r[1]);
         std::fflush(stdout);
-        for (int i = 0; i < workers; ++i) {
-            pid_t pid = check(::fork(), "fork");
-            if (pid == 0) {
-                tasks_.reset();
-                results_.reset();
-                worker_main(worker_tasks.get(), worker_results.get());
+        try {
+            for (int i = 0; i < workers; ++i) {
+                pid_t pid = check(::fork(), "fork");
+                if (pid == 0) {
+                    tasks_.reset();
+                    results_.reset();
+                    worker_main(worker_tasks.get(), worker_results.get());
+                }
+                pids_.push_back(pid);
             }
-            pids_.push_back(pid);
+        } catch (...) {   // the destructor will not run: stop the workers we have
+            stop();
+            throw;
         }
     }
     ~ProcessManager() { stop(); }
@@ -193,7 +195,8 @@ public:
     /// Returns how many workers exited cleanly.
     int stop(Ms grace = 1s) {
         if (pids_.empty()) return 0;
-        for (size_t i = 0; i < pids_.size(); ++i) send_msg(tasks_.get(), TaskMsg{0, Fn::Square, 0, 0});
+        const TaskMsg bye{0, Fn::Square, 0, 0};  // not checked: a dead worker gets SIGKILL below
+        for (size_t i = 0; i < pids_.size(); ++i) (void)::send(tasks_.get(), &bye, sizeof bye, MSG_NOSIGNAL);
         auto deadline = Clock::now() + grace;
         int clean = 0;
         for (pid_t pid : pids_) {
@@ -234,6 +237,7 @@ int main(int argc, char**) {
         ok = ok && holds;
     };
 
+    try {
     ProcessManager manager(3);
     std::printf("manager: %d workers started\n", manager.alive());
 
@@ -276,4 +280,9 @@ int main(int argc, char**) {
     std::printf("  %d of 3 workers exited with code 0\n", clean);
     claim(clean == 3, "orderly shutdown");
     return ok ? 0 : 1;
+    } catch (const std::exception& e) {   // ~ProcessManager has stopped every worker
+        std::fflush(stdout);
+        std::fprintf(stderr, "process_manager: %s\n", e.what());
+        return 1;
+    }
 }

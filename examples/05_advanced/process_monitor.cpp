@@ -19,30 +19,22 @@
 #include <mutex>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
+#include <csignal>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
 
 namespace {
 
-const pid_t kMainPid = ::getpid();   // the process main() runs in
-
-/// Ends the process after a failure. A forked child (these helpers run there too)
-/// leaves with _exit: std::exit would run the parent's atexit handlers in it.
-[[noreturn]] void exit_after_failure() {
-    std::fflush(stdout);
-    if (::getpid() != kMainPid) ::_exit(1);
-    std::exit(1);
-}
 
 using Clock = std::chrono::steady_clock;
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) {
-        std::perror(what);
-        exit_after_failure();
-    }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -171,20 +163,39 @@ void threads_child(int ready, int stop) {
 template <class Body> pid_t spawn_child(Body body, int ready, int stop, std::vector<int> close_in_child) {
     std::fflush(stdout);
     pid_t pid = check(::fork(), "fork");
-    if (pid == 0) {
-        for (int fd : close_in_child) ::close(fd);
-        body(ready, stop);
-        std::_Exit(0);
+    if (pid == 0) {  // the child ends here, whatever happens: never in main's code
+        int code = 1;
+        try {
+            for (int fd : close_in_child) ::close(fd);
+            body(ready, stop);
+            code = 0;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "process_monitor: child: %s\n", e.what());
+        }
+        std::fflush(stdout);
+        _exit(code);
     }
     return pid;
 }
+
+/// Owns the children: kills and reaps those we have not reaped if we leave early.
+struct Children {
+    std::vector<pid_t> pids;
+    Children() = default;
+    Children(const Children&) = delete;
+    ~Children() {
+        for (pid_t pid : pids)
+            if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
+    }
+};
 
 void read_bytes(int fd, int n) {
     char c;
     for (int i = 0; i < n;) {
         ssize_t r = ::read(fd, &c, 1);
         if (r == 1) ++i;
-        else if (r == 0 || errno != EINTR) { std::fprintf(stderr, "a child died early\n"); exit_after_failure(); }
+        else if (r == 0) throw std::runtime_error("a child died early");
+        else if (errno != EINTR) check(-1, "read");
     }
 }
 
@@ -195,6 +206,7 @@ int main(int argc, char**) {
         std::fprintf(stderr, "usage: process_monitor (takes no arguments)\n");
         return 2;
     }
+    try {
     int fds[2];
     check(::pipe(fds), "pipe");
     Fd ready_r(fds[0]), ready_w(fds[1]);
@@ -203,11 +215,11 @@ int main(int argc, char**) {
     std::vector<int> parent_ends = {ready_r.get(), stop_w.get()};
 
     ProcessMonitor monitor;
-    std::vector<pid_t> pids = {
-        spawn_child(cpu_child, ready_w.get(), stop_r.get(), parent_ends),
-        spawn_child(memory_child, ready_w.get(), stop_r.get(), parent_ends),
-        spawn_child(threads_child, ready_w.get(), stop_r.get(), parent_ends),
-    };
+    Children children;
+    auto& pids = children.pids;
+    pids.push_back(spawn_child(cpu_child, ready_w.get(), stop_r.get(), parent_ends));
+    pids.push_back(spawn_child(memory_child, ready_w.get(), stop_r.get(), parent_ends));
+    pids.push_back(spawn_child(threads_child, ready_w.get(), stop_r.get(), parent_ends));
     ready_w.reset();
     stop_r.reset();
     monitor.watch("cpu", pids[0]);
@@ -240,11 +252,17 @@ int main(int argc, char**) {
     }
     claim(zombies, "after exiting, before waitpid(): every child is a zombie (state Z)");
     bool gone = true;
-    for (pid_t pid : pids) {
+    for (pid_t& pid : pids) {
         int status = 0;
         check(::waitpid(pid, &status, 0), "waitpid");
         gone = gone && WIFEXITED(status) && WEXITSTATUS(status) == 0 && !read_proc(pid);
+        pid = -1;   // reaped: the pid may now belong to someone else
     }
     claim(gone, "after waitpid(): exit code 0 and /proc/<pid> is gone");
     return ok ? 0 : 1;
+    } catch (const std::exception& e) {   // ~Children has killed and reaped the children
+        std::fflush(stdout);
+        std::fprintf(stderr, "process_monitor: %s\n", e.what());
+        return 1;
+    }
 }

@@ -18,28 +18,18 @@
 #include <cstring>
 #include <ctime>
 #include <map>
+#include <system_error>
 #include <utility>
 
 namespace {
 
-const pid_t kMainPid = ::getpid();   // the process main() runs in
-
-/// Ends the process after a failure. A forked child (these helpers run there too)
-/// leaves with _exit: std::exit would run the parent's atexit handlers in it.
-[[noreturn]] void exit_after_failure() {
-    std::fflush(stdout);
-    if (::getpid() != kMainPid) ::_exit(1);
-    std::exit(1);
-}
 
 using Clock = std::chrono::steady_clock;
 constexpr int kWorkers = 3;
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
-    if (rc == -1) {
-        std::perror(what);
-        exit_after_failure();
-    }
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -109,15 +99,30 @@ int reap(std::map<pid_t, int>& workers, int& clean) {
     return reaped;
 }
 
-std::map<pid_t, int> start_workers() {
-    std::map<pid_t, int> workers;   // pid -> worker number
+/// Owns the workers (pid -> worker number): kills and reaps any left if we leave early.
+struct Workers : std::map<pid_t, int> {
+    Workers() = default;
+    Workers(const Workers&) = delete;
+    ~Workers() {
+        for (auto& [pid, id] : *this)
+            if (::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
+    }
+};
+
+void start_workers(Workers& workers) {
     std::fflush(stdout);
     for (int id = 1; id <= kWorkers; ++id) {
         pid_t pid = check(::fork(), "fork");
-        if (pid == 0) worker_main(id, id == 1 ? 3 : 1'000'000);   // worker 1 finishes early
+        if (pid == 0) {  // the child ends here, whatever happens: never in main's code
+            try {
+                worker_main(id, id == 1 ? 3 : 1'000'000);   // worker 1 finishes early
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "signals: worker %d: %s\n", id, e.what());
+            }
+            _exit(1);
+        }
         workers[pid] = id;
     }
-    return workers;
 }
 
 struct Summary { int clean = 0; bool shut_down = false, killed_any = false; long long shutdown_ms = 0; };
@@ -167,6 +172,7 @@ int main(int argc, char**) {
         std::fprintf(stderr, "usage: signals (takes no arguments)\n");
         return 2;
     }
+    try {
     // Block before forking: no signal can arrive "between the cracks".
     sigset_t handled;
     sigemptyset(&handled);
@@ -174,7 +180,8 @@ int main(int argc, char**) {
     check(::sigprocmask(SIG_BLOCK, &handled, nullptr), "sigprocmask");
     Fd sigfd(check(::signalfd(-1, &handled, SFD_CLOEXEC), "signalfd"));
 
-    auto workers = start_workers();
+    Workers workers;
+    start_workers(workers);
     std::printf("main: %d workers started; signals are read from a signalfd\n", kWorkers);
     std::fflush(stdout);
     Summary sum = event_loop(sigfd.get(), workers);
@@ -186,4 +193,9 @@ int main(int argc, char**) {
     std::printf("%s\n", ok ? "ok: every worker stopped cleanly on request"
                            : "FAIL: shutdown was not graceful");
     return ok ? 0 : 1;
+    } catch (const std::exception& e) {   // ~Workers has killed and reaped the workers
+        std::fflush(stdout);
+        std::fprintf(stderr, "signals: %s\n", e.what());
+        return 1;
+    }
 }
