@@ -52,23 +52,6 @@ long check(long rc, const char* what) {
     return rc;
 }
 
-// Every wait for the peer is bounded: a peer that died, or stopped sending,
-// ends the run with an error after this long instead of hanging it.
-constexpr int kPeerTimeoutMs = 10'000;
-
-[[noreturn]] void peer_silent(const char* what) {
-    throw std::runtime_error(std::string(what) + ": the peer was silent for 10 s");
-}
-
-/// Wait (at most kPeerTimeoutMs) until a non-blocking fd is ready for `events`.
-void wait_ready(int fd, short events) {
-    pollfd pfd{fd, events, 0};
-    int r;
-    while ((r = ::poll(&pfd, 1, kPeerTimeoutMs)) == -1 && errno == EINTR) {
-    }
-    if (check(r, "poll") == 0) peer_silent("poll");
-}
-
 using Clock = std::chrono::steady_clock;
 
 double micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
@@ -103,6 +86,23 @@ public:
 private:
     int fd_;
 };
+
+// Every wait for the peer is bounded: a peer that died, or stopped sending,
+// ends the run with an error after this long instead of hanging it.
+constexpr int kPeerTimeoutMs = 10'000;
+
+[[noreturn]] void peer_silent(const char* what) {
+    throw std::runtime_error(std::string(what) + ": the peer was silent for 10 s");
+}
+
+/// Wait (at most kPeerTimeoutMs) until a non-blocking fd is ready for `events`.
+void wait_ready(int fd, short events) {
+    pollfd pfd{fd, events, 0};
+    int r;
+    while ((r = ::poll(&pfd, 1, kPeerTimeoutMs)) == -1 && errno == EINTR) {
+    }
+    if (check(r, "poll") == 0) peer_silent("poll");
+}
 
 void write_all(int fd, const std::byte* p, std::size_t n) {
     while (n > 0) {  // a stream may accept fewer bytes than asked: loop
