@@ -1,6 +1,7 @@
 // affinity_and_numa.cpp — which CPUs may we use, how is memory laid out, and
 // what does pinning a process to a CPU (sched_setaffinity) change?
 #include <sched.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,19 +13,18 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
 
-[[noreturn]] void die(const char* what) {
-    std::perror(what);
-    std::exit(1);
-}
-
+// A failed call throws, naming the call; main prints it.
 long check(long rc, const char* what) {
-    if (rc == -1) die(what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -79,23 +79,39 @@ void print_numa_layout() {
     }
 }
 
-/// Fork a child that runs `fn` and exits with its return value.
-pid_t spawn(int (*fn)(int), int arg) {
-    std::fflush(stdout);  // unflushed output would be printed twice
-    pid_t pid = static_cast<pid_t>(check(::fork(), "fork"));
-    if (pid == 0) {
-        int rc = fn(arg);
-        std::fflush(stdout);
-        ::_exit(rc);
+/// A forked child that runs `fn` and exits with its return value. Killed and
+/// reaped if it is still running when its owner goes out of scope.
+class Child {
+public:
+    Child(int (*fn)(int), int arg) {
+        std::fflush(stdout);  // unflushed output would be printed twice
+        pid_ = static_cast<pid_t>(check(::fork(), "fork"));
+        if (pid_ == 0) {  // the child ends here, whatever happens: never in main's code
+            int rc = 1;
+            try {
+                rc = fn(arg);
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "affinity_and_numa child: %s\n", e.what());
+            }
+            std::fflush(stdout);
+            ::_exit(rc);
+        }
     }
-    return pid;
-}
+    Child(Child&& o) noexcept : pid_(std::exchange(o.pid_, -1)) {}
+    Child(const Child&) = delete;
+    ~Child() {
+        if (pid_ > 0 && ::kill(pid_, SIGKILL) == 0) ::waitpid(pid_, nullptr, 0);
+    }
+    /// Wait for it (every child here ends by itself) and return its exit code.
+    int wait() {
+        int status = 0;
+        check(::waitpid(std::exchange(pid_, -1), &status, 0), "waitpid");
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    }
 
-int wait_exit_code(pid_t pid) {
-    int status = 0;
-    check(::waitpid(pid, &status, 0), "waitpid");
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
+private:
+    pid_t pid_;
+};
 
 /// Child: pin itself to `cpu`, then sample sched_getcpu() while spinning for
 /// 30 ms. Also checks that a child forked now inherits the one-CPU mask.
@@ -104,8 +120,8 @@ int pinned_child(int cpu) {
     long samples = 0, elsewhere = 0;
     for (auto t0 = Clock::now(); Clock::now() - t0 < std::chrono::milliseconds(30); ++samples)
         if (::sched_getcpu() != cpu) ++elsewhere;
-    pid_t grandchild = spawn([](int c) { return allowed_cpus() == std::vector<int>{c} ? 0 : 1; }, cpu);
-    bool inherited = wait_exit_code(grandchild) == 0;
+    Child grandchild([](int c) { return allowed_cpus() == std::vector<int>{c} ? 0 : 1; }, cpu);
+    bool inherited = grandchild.wait() == 0;
     std::printf("child pinned to CPU %d: %ld sched_getcpu() samples, %ld on another CPU; "
                 "its own child %s the mask\n",
                 cpu, samples, elsewhere, inherited ? "inherits" : "does NOT inherit");
@@ -139,9 +155,9 @@ double available_parallelism(const std::vector<int>& cpus) {
     };
     double cpu0 = children_cpu_s();
     auto t0 = Clock::now();
-    std::vector<pid_t> kids;
-    for (std::size_t i = 0; i < cpus.size(); ++i) kids.push_back(spawn(spinner, 0));
-    for (pid_t k : kids) wait_exit_code(k);
+    std::vector<Child> kids;
+    for (std::size_t i = 0; i < cpus.size(); ++i) kids.emplace_back(spinner, 0);
+    for (Child& k : kids) k.wait();
     double wall = std::chrono::duration<double>(Clock::now() - t0).count();
     return (children_cpu_s() - cpu0) / wall;
 }
@@ -151,8 +167,8 @@ double two_workers_ms(int cpu_a, int cpu_b) {
     std::vector<double> ms;
     for (int r = 0; r < 3; ++r) {
         auto t0 = Clock::now();
-        pid_t a = spawn(busy_child, cpu_a), b = spawn(busy_child, cpu_b);
-        if (wait_exit_code(a) != 0 || wait_exit_code(b) != 0) die("busy child failed");
+        Child a(busy_child, cpu_a), b(busy_child, cpu_b);
+        if (a.wait() != 0 || b.wait() != 0) throw std::runtime_error("a busy child failed");
         ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     }
     std::sort(ms.begin(), ms.end());
@@ -161,11 +177,23 @@ double two_workers_ms(int cpu_a, int cpu_b) {
 
 }  // namespace
 
+int run();
+
 int main(int argc, char** argv) {
     if (argc > 1) {
         std::fprintf(stderr, "usage: %s\n", argv[0]);
         return 2;
     }
+    try {
+        return run();
+    } catch (const std::exception& e) {  // the Child owners have killed and reaped
+        std::fflush(stdout);
+        std::fprintf(stderr, "affinity_and_numa: %s\n", e.what());
+        return 1;
+    }
+}
+
+int run() {
     std::vector<int> cpus = allowed_cpus();
     std::printf("usable CPUs (sched_getaffinity): %zu [", cpus.size());
     for (std::size_t i = 0; i < cpus.size(); ++i) std::printf(i ? " %d" : "%d", cpus[i]);
@@ -174,7 +202,7 @@ int main(int argc, char** argv) {
     std::printf("\n");
 
     bool ok = true;
-    for (int c : cpus) ok &= wait_exit_code(spawn(pinned_child, c)) == 0;
+    for (int c : cpus) ok &= Child(pinned_child, c).wait() == 0;
 
     if (cpus.size() < 2) {
         std::printf("only one usable CPU: nothing to compare\n");

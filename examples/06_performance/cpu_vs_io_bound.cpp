@@ -3,6 +3,7 @@
 // pipe (I/O-bound). Wall time: median and [min..max] over several runs.
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,7 +13,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <stdexcept>
+#include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <time.h>
 #include <utility>
@@ -20,13 +24,9 @@
 
 namespace {
 
-[[noreturn]] void die(const char* what) {
-    std::perror(what);
-    std::exit(1);
-}
-
+// A failed call throws, naming the call; main prints it.
 long check(long rc, const char* what) {
-    if (rc == -1) die(what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -66,7 +66,7 @@ int idle_pipe_fd() {
 
 std::uint64_t io_task(int task, int wait_ms) {
     pollfd pfd{idle_pipe_fd(), POLLIN, 0};
-    if (check(::poll(&pfd, 1, wait_ms), "poll") != 0) die("poll: the idle pipe became readable");
+    if (check(::poll(&pfd, 1, wait_ms), "poll") != 0) throw std::runtime_error("poll: the idle pipe became readable");
     return static_cast<std::uint64_t>(task);
 }
 
@@ -92,38 +92,58 @@ std::uint64_t with_threads(const std::function<std::uint64_t(int)>& task, int n)
 }
 
 void write_all(int fd, const void* p, std::size_t n) {
-    if (check(::write(fd, p, n), "write") != static_cast<long>(n)) die("short write");
+    if (check(::write(fd, p, n), "write") != static_cast<long>(n)) throw std::runtime_error("write: short write");
 }
+
+/// A worker process and the read end of its result pipe. If it is still
+/// running when the owner goes out of scope (an error), it is killed and reaped.
+struct Worker {
+    pid_t pid = -1;
+    int result_fd = -1;
+    Worker() = default;
+    Worker(Worker&& o) noexcept : pid(std::exchange(o.pid, -1)), result_fd(std::exchange(o.result_fd, -1)) {}
+    Worker(const Worker&) = delete;
+    ~Worker() {
+        if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
+        if (result_fd >= 0) ::close(result_fd);
+    }
+};
 
 std::uint64_t with_processes(const std::function<std::uint64_t(int)>& task, int n) {
     // Each child sends its 8-byte partial result back through its own pipe.
-    std::vector<std::pair<pid_t, int>> children;
+    std::vector<Worker> workers(static_cast<std::size_t>(n));
     for (int w = 0; w < n; ++w) {
         int p[2];
         check(::pipe(p), "pipe");
+        workers[static_cast<std::size_t>(w)].result_fd = p[0];
         std::fflush(stdout);  // unflushed output would be printed twice
-        pid_t pid = static_cast<pid_t>(check(::fork(), "fork"));
-        if (pid == 0) {
-            ::close(p[0]);
-            std::uint64_t part = run_share(task, w, n);
-            write_all(p[1], &part, sizeof part);
-            ::_exit(0);
+        pid_t pid = ::fork();
+        if (pid == -1) ::close(p[1]);
+        workers[static_cast<std::size_t>(w)].pid = static_cast<pid_t>(check(pid, "fork"));
+        if (pid == 0) {  // the child ends here, whatever happens: never in main's code
+            int code = 1;
+            try {
+                std::uint64_t part = run_share(task, w, n);
+                write_all(p[1], &part, sizeof part);
+                code = 0;
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "cpu_vs_io_bound worker: %s\n", e.what());
+            }
+            ::_exit(code);
         }
-        ::close(p[1]);
-        children.emplace_back(pid, p[0]);
+        ::close(p[1]);  // only the child holds it now: a dead child means end of file
     }
     std::uint64_t sum = 0;
     bool ok = true;
-    for (auto [pid, fd] : children) {  // read and reap every child, even after a failure
+    for (Worker& w : workers) {  // read and reap every child, even after a failure
         std::uint64_t part = 0;
-        ok = check(::read(fd, &part, sizeof part), "read") == sizeof part && ok;
+        ok = check(::read(w.result_fd, &part, sizeof part), "read") == sizeof part && ok;
         sum += part;
-        ::close(fd);
         int status = 0;
-        check(::waitpid(pid, &status, 0), "waitpid");
+        check(::waitpid(std::exchange(w.pid, -1), &status, 0), "waitpid");  // it has written, or died
         ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     }
-    if (!ok) die("a worker process failed");
+    if (!ok) throw std::runtime_error("a worker process failed");
     return sum;
 }
 
@@ -140,11 +160,8 @@ Cell measure(int runs, std::uint64_t expected, const std::function<std::uint64_t
         auto t0 = std::chrono::steady_clock::now();
         std::uint64_t got = job();
         ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-        if (got != expected) {
-            std::fprintf(stderr, "wrong result %llx, expected %llx\n", static_cast<unsigned long long>(got),
-                         static_cast<unsigned long long>(expected));
-            std::exit(1);
-        }
+        if (got != expected)
+            throw std::runtime_error("wrong result " + std::to_string(got) + ", expected " + std::to_string(expected));
     }
     std::sort(ms.begin(), ms.end());
     return {ms[ms.size() / 2], ms.front(), ms.back()};
@@ -212,6 +229,8 @@ int usable_cpus() {
 
 }  // namespace
 
+int run(const Config& cfg);
+
 int main(int argc, char** argv) {
     Config cfg;
     for (int i = 1; i < argc; ++i) {
@@ -222,6 +241,16 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
+    try {
+        return run(cfg);
+    } catch (const std::exception& e) {  // the Worker owners have killed and reaped
+        std::fflush(stdout);
+        std::fprintf(stderr, "cpu_vs_io_bound: %s\n", e.what());
+        return 1;
+    }
+}
+
+int run(const Config& cfg) {
     int cpus = usable_cpus();
     std::printf("mode: %s (%d runs per cell; --full for more and longer runs)\n", cfg.full ? "full" : "quick",
                 cfg.runs);

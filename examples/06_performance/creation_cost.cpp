@@ -3,6 +3,7 @@
 // multiprocessing.Process with the fork and spawn start methods, measured in
 // the same run on the same machine. Median and [min..max] per creation.
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -14,10 +15,13 @@
 #include <cstdlib>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 extern char** environ;
@@ -31,21 +35,14 @@ constexpr bool kJudgeTiming = true;
 
 namespace {
 
-[[noreturn]] void die(const char* what) {
-    std::perror(what);
-    std::exit(1);
-}
-
+// A failed call throws, naming the call; main prints it.
 long check(long rc, const char* what) {
-    if (rc == -1) die(what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
 void check_errno(int rc, const char* what) {  // posix_spawn* return the error number
-    if (rc != 0) {
-        errno = rc;
-        die(what);
-    }
+    if (rc != 0) throw std::system_error(rc, std::generic_category(), what);
 }
 
 struct Stats {
@@ -68,10 +65,11 @@ Stats time_each(int n, const std::function<void()>& once) {
     return summarise(us);
 }
 
+/// Wait for a child that ends by itself (every child here exits at once).
 void reap(pid_t pid) {
     int status = 0;
     check(::waitpid(pid, &status, 0), "waitpid");
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("child failed");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error("a child failed");
 }
 
 // ------------------------------------------------------- the ways to start
@@ -142,7 +140,7 @@ class TouchedMemory {
 public:
     explicit TouchedMemory(std::size_t bytes) : size_(bytes) {
         void* p = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) die("mmap");
+        if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
         data_ = static_cast<char*>(p);
         check(::madvise(data_, size_, MADV_NOHUGEPAGE), "madvise");  // 4 KiB pages: many PTEs
         for (std::size_t i = 0; i < size_; i += 4096) data_[i] = 1;
@@ -178,31 +176,50 @@ for method, n in (("fork", int(sys.argv[1])), ("spawn", int(sys.argv[2]))):
 
 constexpr const char* kPython = "/usr/bin/python3";
 
+/// An owned pipe: both ends closed when it goes out of scope.
+struct Pipe {
+    int fd[2];
+    Pipe() { check(::pipe2(fd, O_CLOEXEC), "pipe2"); }
+    Pipe(const Pipe&) = delete;
+    ~Pipe() { close_write(), ::close(fd[0]); }
+    void close_write() {
+        if (fd[1] >= 0) ::close(fd[1]), fd[1] = -1;
+    }
+};
+
+/// Owns a child: kills and reaps it if it is still running when the scope is left.
+struct Child {
+    pid_t pid = -1;
+    Child() = default;
+    Child(const Child&) = delete;
+    ~Child() {
+        if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
+    }
+};
+
 /// Run kPython with `args` via posix_spawn; return its standard output.
 std::optional<std::string> run_python(const std::vector<std::string>& args) {
     if (::access(kPython, X_OK) != 0) return std::nullopt;
-    int out[2];
-    check(::pipe2(out, O_CLOEXEC), "pipe2");
+    Pipe out;
     posix_spawn_file_actions_t fa;
     check_errno(::posix_spawn_file_actions_init(&fa), "posix_spawn_file_actions_init");
-    check_errno(::posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO), "adddup2");
+    check_errno(::posix_spawn_file_actions_adddup2(&fa, out.fd[1], STDOUT_FILENO), "adddup2");
     std::vector<char*> argv{const_cast<char*>(kPython)};
     for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    pid_t pid;
-    int rc = ::posix_spawn(&pid, kPython, &fa, nullptr, argv.data(), environ);
+    Child python;
+    int rc = ::posix_spawn(&python.pid, kPython, &fa, nullptr, argv.data(), environ);
     ::posix_spawn_file_actions_destroy(&fa);
-    ::close(out[1]);
+    out.close_write();  // now end of file means "Python has finished (or died)"
     check_errno(rc, "posix_spawn python3");
     std::string text;
     char buf[4096];
-    for (ssize_t r; (r = ::read(out[0], buf, sizeof buf)) != 0;) {
+    for (ssize_t r; (r = ::read(out.fd[0], buf, sizeof buf)) != 0;) {
         if (r == -1 && errno == EINTR) continue;
         check(r, "read");
         text.append(buf, static_cast<std::size_t>(r));
     }
-    ::close(out[0]);
-    reap(pid);
+    reap(std::exchange(python.pid, -1));  // end of file: it has ended, or is ending
     return text;
 }
 
@@ -211,6 +228,8 @@ void print_row(const char* how, const Stats& s) {
 }
 
 }  // namespace
+
+int run(bool full);
 
 int main(int argc, char** argv) {
     bool full = false;
@@ -222,6 +241,16 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
+    try {
+        return run(full);
+    } catch (const std::exception& e) {  // the owners have killed and reaped their children
+        std::fflush(stdout);
+        std::fprintf(stderr, "creation_cost: %s\n", e.what());
+        return 1;
+    }
+}
+
+int run(bool full) {
     const int n = full ? 1000 : 50, n_exec = full ? 300 : 20;
     const int py_fork = full ? 100 : 10, py_spawn = full ? 30 : 3;
     std::printf("mode: %s (%d creations each, %d with exec, Python %d fork / %d spawn; --full for more)\n",
@@ -264,7 +293,7 @@ int main(int argc, char** argv) {
             print_row(("Python Process start + join, " + method).c_str(), s);
             if (method == "fork") py_fork_stats = s;
         }
-        if (!py_fork_stats) die("unexpected output from python3");
+        if (!py_fork_stats) throw std::runtime_error("unexpected output from python3");
     }
 
     // What the numbers show. A claim decides the exit status only if it held with

@@ -1,6 +1,7 @@
 // memory_overhead_benchmark.cpp — what does a child process really cost in
 // memory? RSS and PSS from /proc/<pid>/smaps_rollup, copy-on-write watched page
 // by page, and the footprint of a thread next to that of a process.
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,8 +11,11 @@
 #include <cstdlib>
 #include <fstream>
 #include <latch>
+#include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 // In a sanitizer build (the project's ASan and TSan test runs) the process
@@ -31,13 +35,9 @@ constexpr bool kSanitized = false;
 
 namespace {
 
-[[noreturn]] void die(const char* what) {
-    std::perror(what);
-    std::exit(1);
-}
-
+// A failed call throws, naming the call; main prints it.
 long check(long rc, const char* what) {
-    if (rc == -1) die(what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -50,7 +50,7 @@ struct Memory {
 
 Memory memory_of(const std::string& pid) {
     std::ifstream in("/proc/" + pid + "/smaps_rollup");
-    if (!in) die("open smaps_rollup");
+    if (!in) throw std::runtime_error("cannot open /proc/" + pid + "/smaps_rollup");
     Memory m;
     std::string key;
     long kib;
@@ -77,7 +77,7 @@ long page_tables_kib(const std::string& pid) {
     long kib = 0;
     while (in >> key)
         if (key == "VmPTE:" && in >> kib) return kib;
-    die("VmPTE not found");
+    throw std::runtime_error("VmPTE not found in /proc/" + pid + "/status");
 }
 
 void print(const char* when, const Memory& m) {
@@ -90,7 +90,7 @@ class Buffer {
 public:
     explicit Buffer(std::size_t bytes) : size_(bytes) {
         void* p = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) die("mmap");
+        if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
         data_ = static_cast<char*>(p);
         // Keep 4 KiB pages: with transparent huge pages the copy-on-write
         // granularity would be a kernel policy detail instead of one page.
@@ -109,23 +109,47 @@ private:
     char* data_;
 };
 
-pid_t fork_flushed() {
-    std::fflush(stdout);  // unflushed output would be printed twice
-    return static_cast<pid_t>(check(::fork(), "fork"));
-}
+/// A forked child running body(), which ends in _exit whatever happens.
+/// Killed and reaped if it is still running when its owner goes out of scope.
+class Child {
+public:
+    template <class Body>
+    explicit Child(Body body) {
+        std::fflush(stdout);  // unflushed output would be printed twice
+        pid_ = static_cast<pid_t>(check(::fork(), "fork"));
+        if (pid_ == 0) {  // never returns into the parent's code
+            int code = 1;
+            try {
+                code = body();
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "memory_overhead_benchmark child: %s\n", e.what());
+            }
+            std::fflush(stdout);
+            ::_exit(code);
+        }
+    }
+    Child(Child&& o) noexcept : pid_(std::exchange(o.pid_, -1)) {}
+    Child(const Child&) = delete;
+    ~Child() {
+        if (pid_ > 0 && ::kill(pid_, SIGKILL) == 0) ::waitpid(pid_, nullptr, 0);
+    }
+    pid_t pid() const { return pid_; }
+    /// Wait for a child that ends by itself; true if it exited with status 0.
+    bool exited_ok() {
+        int status = 0;
+        check(::waitpid(std::exchange(pid_, -1), &status, 0), "waitpid");
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    }
 
-bool exited_ok(pid_t pid) {
-    int status = 0;
-    check(::waitpid(pid, &status, 0), "waitpid");
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
+private:
+    pid_t pid_;
+};
 
 /// Part 1: a child shares its parent's pages until it writes to them.
 bool show_copy_on_write(long buffer_kib) {
     Buffer buf(static_cast<std::size_t>(buffer_kib) * 1024);
     std::printf("copy-on-write: the parent wrote a %ld KiB buffer, then forked\n", buffer_kib);
-    pid_t pid = fork_flushed();
-    if (pid == 0) {
+    Child child([&] {
         Memory before = memory_of("self");
         buf.touch(2);  // the child writes every page: the kernel copies each one
         Memory after = memory_of("self");
@@ -138,10 +162,9 @@ bool show_copy_on_write(long buffer_kib) {
                     after.rss - before.rss,
                     ok ? "pages were shared until written, then copied (RSS did not see it)"
                        : "NOT the copy-on-write picture");
-        std::fflush(stdout);
-        ::_exit(ok ? 0 : 1);
-    }
-    return exited_ok(pid);
+        return ok ? 0 : 1;
+    });
+    return child.exited_ok();
 }
 
 /// Part 2: N idle threads vs N idle processes.
@@ -173,31 +196,28 @@ bool compare_footprints(int n) {
 
     int hold[2];  // children wait for EOF on this pipe
     check(::pipe(hold), "pipe");
-    std::vector<pid_t> kids;
-    for (int i = 0; i < n; ++i) {
-        pid_t pid = fork_flushed();
-        if (pid == 0) {
+    std::vector<Child> kids;  // on an error, each is killed and reaped by its owner
+    for (int i = 0; i < n; ++i)
+        kids.emplace_back([&] {
             ::close(hold[1]);
             volatile char scratch[16 * 1024];
             for (std::size_t k = 0; k < sizeof scratch; k += 4096) scratch[k] = 1;
             char c;
             check(::read(hold[0], &c, 1), "read");
-            ::_exit(0);
-        }
-        kids.push_back(pid);
-    }
+            return 0;
+        });
     ::close(hold[0]);
     ::usleep(50'000);  // let every child reach its read()
     Memory sum;
     long pte = 0;
-    for (pid_t k : kids) {
-        Memory m = memory_of(std::to_string(k));
+    for (Child& k : kids) {
+        Memory m = memory_of(std::to_string(k.pid()));
         sum.rss += m.rss, sum.pss += m.pss, sum.priv += m.priv;
-        pte += page_tables_kib(std::to_string(k));
+        pte += page_tables_kib(std::to_string(k.pid()));
     }
-    ::close(hold[1]);
+    ::close(hold[1]);  // end of file: every child ends by itself now
     bool ok = true;
-    for (pid_t k : kids) ok &= exited_ok(k);
+    for (Child& k : kids) ok &= k.exited_ok();
     double per_proc = static_cast<double>(sum.priv + pte) / n;
     std::printf("  per process: %.0f KiB private + %.0f KiB page tables; PSS %.0f KiB, RSS %.0f KiB "
                 "(most of RSS is shared)\n",
@@ -216,7 +236,13 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: %s\n", argv[0]);
         return 2;
     }
-    bool ok = show_copy_on_write(32 * 1024);
-    ok &= compare_footprints(8);
-    return ok ? 0 : 1;
+    try {
+        bool ok = show_copy_on_write(32 * 1024);
+        ok &= compare_footprints(8);
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {  // the Child owners have killed and reaped
+        std::fflush(stdout);
+        std::fprintf(stderr, "memory_overhead_benchmark: %s\n", e.what());
+        return 1;
+    }
 }

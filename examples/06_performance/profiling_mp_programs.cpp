@@ -4,6 +4,7 @@
 // lives (/proc/<pid>/stat), and by the parent when it reaps it (wait4 and
 // getrusage(RUSAGE_CHILDREN)).
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -16,19 +17,18 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <system_error>
 #include <vector>
 
 namespace {
 
-[[noreturn]] void die(const char* what) {
-    std::perror(what);
-    std::exit(1);
-}
-
+// A failed call throws, naming the call; main prints it.
 long check(long rc, const char* what) {
-    if (rc == -1) die(what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -65,7 +65,7 @@ void make_syscalls(double budget_ms) {  // reads from /dev/zero: the kernel fill
 void sleep_for(double wall_ms) {  // waiting: no CPU at all
     timespec ts{0, static_cast<long>(wall_ms * 1e6)};
     while (::nanosleep(&ts, &ts) == -1)
-        if (errno != EINTR) die("nanosleep");
+        if (errno != EINTR) check(-1, "nanosleep");
 }
 
 // --------------------------------------------------------------- children
@@ -79,25 +79,49 @@ struct Child {
     rusage usage;      // what wait4 said
 };
 
-/// Fork a child that runs `work`, reports its own CPU time, then stays alive
-/// until the parent closes the hold pipe (so /proc/<pid> can still be read).
-Child start(const char* name, void (*work)(double), double arg, const int hold[2]) {
+/// The children started so far; any not yet reaped (pid > 0) is killed and
+/// reaped when the scope is left, say because a later fork() failed.
+struct Children : std::vector<Child> {
+    ~Children() {
+        for (Child& c : *this) {
+            if (c.pid > 0 && ::kill(c.pid, SIGKILL) == 0) ::waitpid(c.pid, nullptr, 0);
+            if (c.report_fd >= 0) ::close(c.report_fd);
+        }
+    }
+};
+
+/// Child: run `work`, report its own CPU time, then stay alive until the
+/// parent closes the hold pipe (so /proc/<pid> can still be read).
+int child_body(void (*work)(double), double arg, int report, int hold) {
+    work(arg);
+    double self = own_cpu_ms();
+    check(::write(report, &self, sizeof self), "write");
+    char c;
+    check(::read(hold, &c, 1), "read");  // EOF: the parent has looked at us
+    return 0;
+}
+
+/// Fork a child running child_body(); the parent keeps the report pipe's read end.
+void start(Children& kids, const char* name, void (*work)(double), double arg, const int hold[2]) {
     int p[2];
     check(::pipe(p), "pipe");
+    kids.push_back(Child{name, -1, p[0], 0, 0, 0, {}});  // owned from here on
     std::fflush(stdout);  // unflushed output would be printed twice
-    pid_t pid = static_cast<pid_t>(check(::fork(), "fork"));
-    if (pid == 0) {
+    pid_t pid = ::fork();
+    if (pid == -1) ::close(p[1]);
+    kids.back().pid = static_cast<pid_t>(check(pid, "fork"));
+    if (pid == 0) {  // the child ends here, whatever happens: never in main's code
         ::close(p[0]);
         ::close(hold[1]);  // else our own copy of the write end would keep us waiting forever
-        work(arg);
-        double self = own_cpu_ms();
-        check(::write(p[1], &self, sizeof self), "write");
-        char c;
-        check(::read(hold[0], &c, 1), "read");  // EOF: the parent has looked at us
-        ::_exit(0);
+        int code = 1;
+        try {
+            code = child_body(work, arg, p[1], hold[0]);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "profiling_mp_programs child: %s\n", e.what());
+        }
+        ::_exit(code);
     }
     ::close(p[1]);
-    return Child{name, pid, p[0], 0, 0, 0, {}};
 }
 
 /// utime and stime (fields 14 and 15) of /proc/<pid>/stat, in milliseconds.
@@ -105,12 +129,12 @@ Child start(const char* name, void (*work)(double), double arg, const int hold[2
 void read_proc_stat(Child& c) {
     std::ifstream in("/proc/" + std::to_string(c.pid) + "/stat");
     std::string line;
-    if (!std::getline(in, line)) die("read /proc/<pid>/stat");
+    if (!std::getline(in, line)) throw std::runtime_error("cannot read /proc/<pid>/stat");
     std::istringstream rest(line.substr(line.rfind(')') + 2));
     std::string field;
     for (int i = 3; i <= 13; ++i) rest >> field;  // state .. cmajflt
     unsigned long utime = 0, stime = 0;
-    if (!(rest >> utime >> stime)) die("parse /proc/<pid>/stat");
+    if (!(rest >> utime >> stime)) throw std::runtime_error("cannot parse /proc/<pid>/stat");
     double tick_ms = 1000.0 / static_cast<double>(check(::sysconf(_SC_CLK_TCK), "sysconf"));
     c.proc_user_ms = static_cast<double>(utime) * tick_ms;
     c.proc_sys_ms = static_cast<double>(stime) * tick_ms;
@@ -118,11 +142,23 @@ void read_proc_stat(Child& c) {
 
 }  // namespace
 
+int run();
+
 int main(int argc, char** argv) {
     if (argc > 1) {
         std::fprintf(stderr, "usage: %s\n", argv[0]);
         return 2;
     }
+    try {
+        return run();
+    } catch (const std::exception& e) {  // Children has killed and reaped the children
+        std::fflush(stdout);
+        std::fprintf(stderr, "profiling_mp_programs: %s\n", e.what());
+        return 1;
+    }
+}
+
+int run() {
     // ms of CPU (or of sleep) per child. The user/system split is sampled at
     // each clock tick (10 ms), so a run needs enough ticks to be meaningful.
     const double budget = 150;
@@ -133,23 +169,31 @@ int main(int argc, char** argv) {
 
     int hold[2];  // children block reading this until the parent closes it
     check(::pipe(hold), "pipe");
-    std::vector<Child> kids;
-    kids.push_back(start("compute", compute, budget, hold));
-    kids.push_back(start("syscalls", make_syscalls, budget, hold));
-    kids.push_back(start("sleep", sleep_for, budget, hold));
+    Children kids;
+    try {
+        start(kids, "compute", compute, budget, hold);
+        start(kids, "syscalls", make_syscalls, budget, hold);
+        start(kids, "sleep", sleep_for, budget, hold);
+    } catch (...) {
+        ::close(hold[0]), ::close(hold[1]);  // the children started so far see end of file
+        throw;
+    }
     ::close(hold[0]);
 
     for (auto& c : kids) {  // each child is done working and still alive
-        if (check(::read(c.report_fd, &c.self_ms, sizeof c.self_ms), "read") != sizeof c.self_ms)
-            die("child did not report");
-        ::close(c.report_fd);
+        // The parent closed its copy of the write end: a dead child means end of file.
+        if (check(::read(c.report_fd, &c.self_ms, sizeof c.self_ms), "read") != sizeof c.self_ms) {
+            ::close(hold[1]);
+            throw std::runtime_error(std::string(c.name) + " child did not report");
+        }
+        ::close(std::exchange(c.report_fd, -1));
         read_proc_stat(c);
     }
-    ::close(hold[1]);  // let them all exit
+    ::close(hold[1]);  // let them all exit: each ends by itself now
     for (auto& c : kids) {
         int status = 0;
-        check(::wait4(c.pid, &status, 0, &c.usage), "wait4");
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("a child failed");
+        check(::wait4(std::exchange(c.pid, -1), &status, 0, &c.usage), "wait4");
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error("a child failed");
     }
     rusage after{};
     check(::getrusage(RUSAGE_CHILDREN, &after), "getrusage");

@@ -3,6 +3,8 @@
 // same number of workers, same machine, same run. Python is started by this
 // program (posix_spawn of /usr/bin/python3) and times itself the same way.
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -14,9 +16,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <stdexcept>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -24,26 +28,31 @@ extern char** environ;
 
 namespace {
 
-[[noreturn]] void die(const char* what) {
-    std::perror(what);
-    std::exit(1);
-}
-
+// A failed call throws, naming the call; main prints it.
 long check(long rc, const char* what) {
-    if (rc == -1) die(what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
 void check_errno(int rc, const char* what) {  // posix_spawn* return the error number
-    if (rc != 0) {
-        errno = rc;
-        die(what);
-    }
+    if (rc != 0) throw std::system_error(rc, std::generic_category(), what);
 }
 
 void write_exact(int fd, const void* p, std::size_t n) {
-    if (check(::write(fd, p, n), "write") != static_cast<long>(n)) die("short write");
+    if (check(::write(fd, p, n), "write") != static_cast<long>(n)) throw std::runtime_error("write: short write");
 }
+
+/// Owns a child: kills and reaps it if it is still running when the scope is left.
+struct Child {
+    pid_t pid = -1;
+    Child() = default;
+    explicit Child(pid_t p) : pid(p) {}
+    Child(Child&& o) noexcept : pid(std::exchange(o.pid, -1)) {}
+    Child(const Child&) = delete;
+    ~Child() {
+        if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
+    }
+};
 
 /// The task both languages run: trivial on purpose, so that what we time is
 /// the pool's cost of handing out a task and collecting its result.
@@ -70,43 +79,30 @@ public:
     ForkPool(int workers, std::size_t capacity, bool batch_reads) : capacity_(capacity), batch_(batch_reads) {
         void* p = ::mmap(nullptr, 2 * capacity * sizeof(std::int64_t), PROT_READ | PROT_WRITE,
                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) die("mmap");
+        if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
         in_ = static_cast<std::int64_t*>(p);
         out_ = in_ + capacity;
-        int r[2];
-        check(::pipe(r), "pipe");
-        results_r_ = r[0];
-        for (int i = 0; i < workers; ++i) {
-            int t[2];
-            check(::pipe(t), "pipe");
-            std::fflush(stdout);  // unflushed output would be printed twice
-            pid_t pid = static_cast<pid_t>(check(::fork(), "fork"));
-            if (pid == 0) {
-                ::close(t[1]), ::close(r[0]);
-                for (int w : tasks_w_) ::close(w);  // earlier workers' task pipes
-                work(static_cast<std::uint32_t>(i), t[0], r[1]);
-                ::_exit(0);
-            }
-            ::close(t[0]);
-            tasks_w_.push_back(t[1]);
-            pids_.push_back(pid);
+        int r[2] = {-1, -1};
+        try {  // the destructor does not run for a constructor that throws: clean up here
+            check(::pipe(r), "pipe");
+            results_r_ = r[0];
+            for (int i = 0; i < workers; ++i) start_worker(static_cast<std::uint32_t>(i), r);
+        } catch (...) {
+            if (r[1] >= 0) ::close(r[1]);
+            shut_down();
+            throw;
         }
-        ::close(r[1]);
+        ::close(r[1]);  // only workers hold it now: all dead means end of file
     }
     ForkPool(const ForkPool&) = delete;
     ForkPool& operator=(const ForkPool&) = delete;
 
-    ~ForkPool() {
-        for (int w : tasks_w_) ::close(w);  // end of file on its task pipe: a worker returns
-        ::close(results_r_);
-        for (pid_t pid : pids_) ::waitpid(pid, nullptr, 0);
-        ::munmap(in_, 2 * capacity_ * sizeof(std::int64_t));
-    }
+    ~ForkPool() { shut_down(); }
 
     /// results[i] = task(inputs[i]), handing out `chunk` inputs per message.
     std::vector<std::int64_t> map(const std::vector<std::int64_t>& inputs, std::uint32_t chunk) {
         const auto n = static_cast<std::uint32_t>(inputs.size());
-        if (n > capacity_) die("map: too many inputs");
+        if (n > capacity_) throw std::invalid_argument("map: too many inputs");
         std::copy(inputs.begin(), inputs.end(), in_);
         // Each worker gets up to kQueued messages ahead; whoever reports back
         // is topped up first, so a slow worker simply receives fewer tasks.
@@ -128,8 +124,12 @@ public:
         for (std::size_t w = 0; w < tasks_w_.size(); ++w) top_up(w);
         Done finished[512];
         while (done < n) {
+            // A bounded wait: a worker that died while others still hold the
+            // result pipe open would otherwise leave us waiting for ever.
+            pollfd pfd{results_r_, POLLIN, 0};
+            if (check(::poll(&pfd, 1, 10'000), "poll") == 0) throw std::runtime_error("no result for 10 s");
             ssize_t r = check(::read(results_r_, finished, sizeof finished), "read");
-            if (r == 0) die("a worker died");
+            if (r == 0) throw std::runtime_error("every worker died");
             for (std::size_t k = 0; k < static_cast<std::size_t>(r) / sizeof(Done); ++k) {
                 done += std::min(n, finished[k].begin + chunk) - finished[k].begin;
                 --queued[finished[k].worker];
@@ -141,6 +141,43 @@ public:
     }
 
 private:
+    void start_worker(std::uint32_t me, const int results[2]) {
+        int t[2];
+        check(::pipe(t), "pipe");
+        std::fflush(stdout);  // unflushed output would be printed twice
+        Child worker(static_cast<pid_t>(check(::fork(), "fork")));
+        if (worker.pid == 0) {  // the worker ends here, whatever happens: never in main's code
+            ::close(t[1]), ::close(results[0]);
+            for (int w : tasks_w_) ::close(w);  // earlier workers' task pipes
+            int code = 0;
+            try {
+                work(me, t[0], results[1]);
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "python_comparison worker: %s\n", e.what());
+                code = 1;
+            }
+            ::_exit(code);
+        }
+        ::close(t[0]);
+        tasks_w_.push_back(t[1]);
+        workers_.push_back(std::move(worker));
+    }
+
+    /// End of file on its task pipe makes a worker return; the Child owners
+    /// then kill and reap any that has not.
+    void shut_down() {
+        for (int w : tasks_w_) ::close(w);
+        tasks_w_.clear();
+        if (results_r_ >= 0) ::close(results_r_);
+        results_r_ = -1;
+        for (auto& w : workers_) {
+            int status = 0;
+            if (w.pid > 0 && ::waitpid(w.pid, &status, 0) == w.pid) w.pid = -1;
+        }
+        workers_.clear();
+        ::munmap(in_, 2 * capacity_ * sizeof(std::int64_t));
+    }
+
     void work(std::uint32_t me, int tasks, int results) {
         // One read() takes every task message waiting (each is still its own
         // task), one write() reports their results: two system calls per
@@ -165,7 +202,7 @@ private:
     std::int64_t *in_, *out_;
     std::vector<int> tasks_w_;
     int results_r_ = -1;
-    std::vector<pid_t> pids_;
+    std::vector<Child> workers_;
 };
 
 struct Stats {
@@ -186,7 +223,7 @@ Stats time_cpp_map(ForkPool& pool, const std::vector<std::int64_t>& inputs, std:
         double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
         per_task.push_back(us / static_cast<double>(inputs.size()));
         for (std::size_t i = 0; i < inputs.size(); ++i)
-            if (out[i] != task(inputs[i])) die("C++ pool returned a wrong result");
+            if (out[i] != task(inputs[i])) throw std::runtime_error("C++ pool returned a wrong result");
     }
     return summarise(per_task);
 }
@@ -218,33 +255,42 @@ if __name__ == "__main__":
 
 constexpr const char* kPython = "/usr/bin/python3";
 
+/// An owned pipe: both ends closed when it goes out of scope.
+struct Pipe {
+    int fd[2];
+    Pipe() { check(::pipe2(fd, O_CLOEXEC), "pipe2"); }
+    Pipe(const Pipe&) = delete;
+    ~Pipe() { close_write(), ::close(fd[0]); }
+    void close_write() {
+        if (fd[1] >= 0) ::close(fd[1]), fd[1] = -1;
+    }
+};
+
 /// Run kPython with `args`; its standard output, or nullopt if it is absent.
 std::optional<std::string> run_python(const std::vector<std::string>& args) {
     if (::access(kPython, X_OK) != 0) return std::nullopt;
-    int out[2];
-    check(::pipe2(out, O_CLOEXEC), "pipe2");
+    Pipe out;
     posix_spawn_file_actions_t fa;
     check_errno(::posix_spawn_file_actions_init(&fa), "posix_spawn_file_actions_init");
-    check_errno(::posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO), "adddup2");
+    check_errno(::posix_spawn_file_actions_adddup2(&fa, out.fd[1], STDOUT_FILENO), "adddup2");
     std::vector<char*> argv{const_cast<char*>(kPython)};
     for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    pid_t pid;
-    int rc = ::posix_spawn(&pid, kPython, &fa, nullptr, argv.data(), environ);
+    Child python;
+    int rc = ::posix_spawn(&python.pid, kPython, &fa, nullptr, argv.data(), environ);
     ::posix_spawn_file_actions_destroy(&fa);
-    ::close(out[1]);
+    out.close_write();  // now end of file means "Python has finished (or died)"
     check_errno(rc, "posix_spawn python3");
     std::string text;
     char buf[4096];
-    for (ssize_t r; (r = ::read(out[0], buf, sizeof buf)) != 0;) {
+    for (ssize_t r; (r = ::read(out.fd[0], buf, sizeof buf)) != 0;) {
         if (r == -1 && errno == EINTR) continue;
         check(r, "read");
         text.append(buf, static_cast<std::size_t>(r));
     }
-    ::close(out[0]);
     int status = 0;
-    check(::waitpid(pid, &status, 0), "waitpid");
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("python3 failed");
+    check(::waitpid(std::exchange(python.pid, -1), &status, 0), "waitpid");  // it has ended, or is ending
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error("python3 failed");
     return text;
 }
 
@@ -256,7 +302,7 @@ std::optional<std::pair<Stats, Stats>> time_python_map(int n, int workers, int r
     Stats py1{}, py256{};
     int chunk;
     for (Stats s{}; lines >> chunk >> s.median >> s.min >> s.max;) (chunk == 1 ? py1 : py256) = s;
-    if (py1.median <= 0 || py256.median <= 0) die("unexpected output from python3");
+    if (py1.median <= 0 || py256.median <= 0) throw std::runtime_error("unexpected output from python3");
     return std::pair{py1, py256};
 }
 
@@ -265,6 +311,8 @@ void print_row(const std::string& who, const Stats& s) {
 }
 
 }  // namespace
+
+int run(bool full);
 
 int main(int argc, char** argv) {
     bool full = false;
@@ -276,6 +324,16 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
+    try {
+        return run(full);
+    } catch (const std::exception& e) {  // the owners have killed and reaped their children
+        std::fflush(stdout);
+        std::fprintf(stderr, "python_comparison: %s\n", e.what());
+        return 1;
+    }
+}
+
+int run(bool full) {
     // C++ runs are cheap, so take more of them: a single preemption by another
     // program can otherwise decide a median.
     const int n = full ? 50000 : 5000, workers = 2, runs = full ? 7 : 3, cpp_runs = full ? 21 : 11;
