@@ -385,7 +385,7 @@ endfunction()
 # tutorial_example(EXAMPLE) in the same chapter. From it derive: the executable
 # bin/<chapter>/EXAMPLE-MUTANT, its captured run (outputs/<chapter>/EXAMPLE.MUTANT.txt/.json,
 # checked against EXAMPLE.MUTANT.expect, which must prove the breakage), the test
-# mutant.<chapter>/EXAMPLE.MUTANT (labels: the chapter, mutant), and an entry in
+# mutant.<chapter>/EXAMPLE.MUTANT (labels: the chapter, run, mutant), and an entry in
 # mutants.json for `.. cpp-break-it:: <chapter>/EXAMPLE` with `:mutant: MUTANT`.
 # A mutant may crash or exit non-zero (its .expect says so); one that would hang is
 # bounded by the program itself (an alarm in its #ifdef block). No fault runs, no bad
@@ -463,7 +463,7 @@ function(tutorial_mutant example mutant)
     COMMAND ${run} --expect "${expect}" --out "${CMAKE_BINARY_DIR}/test-outputs/${id}.${mutant}"
             -- ${launcher} $<TARGET_FILE:${target}> ${args}
     WORKING_DIRECTORY "${CMAKE_BINARY_DIR}/bin/${chapter}")
-  set_tests_properties(mutant.${id}.${mutant} PROPERTIES LABELS "${chapter};mutant" TIMEOUT 300)
+  set_tests_properties(mutant.${id}.${mutant} PROPERTIES LABELS "${chapter};run;mutant" TIMEOUT 300)   # tools/test.sh runs -L run
 
   set(entry "")
   foreach(pair IN ITEMS "id;${id}" "mutant;${mutant}" "macro;${macro}" "output;${out}"

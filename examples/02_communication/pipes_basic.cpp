@@ -45,6 +45,7 @@ int main(int argc, char* argv[]) {
     try {
         int fds[2];
         check(::pipe(fds), "pipe");      // fds[0] reads, fds[1] writes
+        std::printf("parent: a child writes, I read until end-of-file\n");
         std::fflush(stdout);             // else the child prints our buffer again
         Child child(check(::fork(), "fork"));
         if (child.pid == 0) {            // the child ends here, whatever happens
