@@ -135,6 +135,8 @@ function(tutorial_example name)
     string(JOIN " " build_command ${compiler} ${std_flags} ${ex_FLAGS} ${name}.cpp -o ${name} ${ex_LIBS})
     set_target_properties(${target} PROPERTIES TUTORIAL_BUILD_COMMAND "${build_command}"
                                                TUTORIAL_LAUNCHER "${launcher}")
+    # For tutorial_mutant(): the captured run's arguments and time limit.
+    set_target_properties(${target} PROPERTIES TUTORIAL_ARGS "${ex_ARGS}" TUTORIAL_TIMEOUT ${ex_TIMEOUT})
   endif()
   string(JOIN " " run_command ${launcher} ./${program} ${ex_ARGS})
   string(REPLACE "${PROJECT_SOURCE_DIR}/" "" run_command "${run_command}")   # as the reader types it
@@ -325,6 +327,11 @@ function(tutorial_finish)
   string(REGEX REPLACE ",\n$" "\n" manifest "${manifest}")
   file(CONFIGURE OUTPUT "${CMAKE_BINARY_DIR}/examples.json"
        CONTENT "{\"examples\": [\n${manifest}]}\n" @ONLY)
+  # The mutants (tutorial_mutant) that `.. cpp-break-it::` shows.
+  get_property(mutants GLOBAL PROPERTY TUTORIAL_MUTANT_MANIFEST)
+  string(REGEX REPLACE ",\n$" "\n" mutants "${mutants}")
+  file(CONFIGURE OUTPUT "${CMAKE_BINARY_DIR}/mutants.json"
+       CONTENT "{\"mutants\": [\n${mutants}]}\n" @ONLY)
 endfunction()
 
 # build/archives/<chapter>.tar.gz: the chapter's examples and a CMakeLists.txt that
@@ -370,4 +377,103 @@ function(_tutorial_chapter_archive chapter)
     COMMAND ${CMAKE_COMMAND} -DARCHIVE=${archive} -DCHAPTER=${chapter}
             -P "${PROJECT_SOURCE_DIR}/cmake/TestArchive.cmake")
   set_tests_properties(archive.${chapter} PROPERTIES LABELS "${chapter};archive" TIMEOUT 900)
+endfunction()
+
+# tutorial_mutant(EXAMPLE MUTANT): "break it" — the same EXAMPLE.cpp compiled again with
+# -DBREAK_<MUTANT> (upper case), which swaps the line(s) inside its
+# `#ifdef BREAK_<MUTANT>` / `#ifndef BREAK_<MUTANT>` block. Declared after
+# tutorial_example(EXAMPLE) in the same chapter. From it derive: the executable
+# bin/<chapter>/EXAMPLE-MUTANT, its captured run (outputs/<chapter>/EXAMPLE.MUTANT.txt/.json,
+# checked against EXAMPLE.MUTANT.expect, which must prove the breakage), the test
+# mutant.<chapter>/EXAMPLE.MUTANT (labels: the chapter, run, mutant), and an entry in
+# mutants.json for `.. cpp-break-it:: <chapter>/EXAMPLE` with `:mutant: MUTANT`.
+# A mutant may crash or exit non-zero (its .expect says so); one that would hang is
+# bounded by the program itself (an alarm in its #ifdef block). No fault runs, no bad
+# arguments, no standalone build, and none under the sanitizers: a mutant is broken
+# on purpose, often by undefined behaviour, which a sanitizer would rightly stop.
+function(tutorial_mutant example mutant)
+  if(ARGN)
+    message(FATAL_ERROR "tutorial_mutant(${example} ${mutant}): unknown arguments: ${ARGN}")
+  endif()
+  if(NOT mutant MATCHES "^[a-z0-9_]+$")
+    message(FATAL_ERROR "tutorial_mutant(${example} ${mutant}): a mutant's name is [a-z0-9_]+")
+  endif()
+  get_filename_component(chapter "${CMAKE_CURRENT_SOURCE_DIR}" NAME)
+  set(program "${chapter}.${example}")
+  if(TUTORIAL_SANITIZE)
+    return()
+  endif()
+  if(NOT TARGET ${program})
+    message(FATAL_ERROR "tutorial_mutant(${example} ${mutant}): no program ${example} "
+                        "declared before it in ${chapter}")
+  endif()
+  string(TOUPPER "BREAK_${mutant}" macro)
+  set(id "${chapter}/${example}")
+  set(src "${CMAKE_CURRENT_SOURCE_DIR}/${example}.cpp")
+  set(expect "${CMAKE_CURRENT_SOURCE_DIR}/${example}.${mutant}.expect")
+  if(NOT EXISTS "${expect}")
+    message(FATAL_ERROR "tutorial_mutant(${example} ${mutant}): ${expect} does not exist")
+  endif()
+  file(READ "${src}" text)
+  if(NOT text MATCHES "#[ \t]*if(n?def)?[ \t]+[^\n]*${macro}")
+    message(FATAL_ERROR "tutorial_mutant(${example} ${mutant}): ${example}.cpp has no "
+                        "#ifdef ${macro} / #ifndef ${macro} block")
+  endif()
+
+  # The same source, flags and libraries as the program, plus -D<macro>.
+  set(target "${program}.${mutant}")
+  add_executable(${target} "${src}")
+  set_target_properties(${target} PROPERTIES OUTPUT_NAME ${example}-${mutant}
+    RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/bin/${chapter}")
+  foreach(property IN ITEMS COMPILE_OPTIONS LINK_OPTIONS LINK_LIBRARIES)
+    get_target_property(value ${program} ${property})
+    if(value)
+      set_property(TARGET ${target} PROPERTY ${property} "${value}")
+    endif()
+  endforeach()
+  target_compile_definitions(${target} PRIVATE ${macro})
+  set_property(GLOBAL APPEND PROPERTY TUTORIAL_PROGRAMS ${target})   # built before any benchmark
+  get_target_property(build_command ${program} TUTORIAL_BUILD_COMMAND)
+  get_target_property(launcher ${program} TUTORIAL_LAUNCHER)
+  get_target_property(args ${program} TUTORIAL_ARGS)
+  get_target_property(timeout ${program} TUTORIAL_TIMEOUT)
+  if(NOT args)
+    set(args "")
+  endif()
+  # What the reader types: the program's command with -D<macro> before the source.
+  string(REPLACE " ${example}.cpp -o ${example}" " -D${macro} ${example}.cpp -o ${example}-${mutant}"
+         build_command "${build_command}")
+  string(JOIN " " run_command ${launcher} ./${example}-${mutant} ${args})
+
+  set(out "${CMAKE_BINARY_DIR}/outputs/${chapter}/${example}.${mutant}")
+  set(run ${TUTORIAL_PYTHON} ${TUTORIAL_RUNNER} --name ${id}.${mutant} --timeout ${timeout}
+          --compiler "${TUTORIAL_COMPILER}")
+  if(TUTORIAL_RUN_EXAMPLES)
+    add_custom_command(OUTPUT "${out}.txt" "${out}.json"
+      COMMAND ${run} --expect "${expect}" --out "${out}" -- ${launcher} $<TARGET_FILE:${target}> ${args}
+      DEPENDS ${target} "${expect}" ${TUTORIAL_RUNNER} ${PROJECT_SOURCE_DIR}/tools/expect.py
+      WORKING_DIRECTORY "${CMAKE_BINARY_DIR}/bin/${chapter}"
+      COMMENT "Running ${id} broken: ${mutant}"
+      VERBATIM)
+    add_custom_target(run.${chapter}.${example}.${mutant} DEPENDS "${out}.txt" "${out}.json")
+    add_dependencies(chapter-${chapter} run.${chapter}.${example}.${mutant})
+    set_property(GLOBAL APPEND PROPERTY TUTORIAL_OTHER_RUNS run.${chapter}.${example}.${mutant})
+  endif()
+  add_test(NAME mutant.${id}.${mutant}
+    COMMAND ${run} --expect "${expect}" --out "${CMAKE_BINARY_DIR}/test-outputs/${id}.${mutant}"
+            -- ${launcher} $<TARGET_FILE:${target}> ${args}
+    WORKING_DIRECTORY "${CMAKE_BINARY_DIR}/bin/${chapter}")
+  set_tests_properties(mutant.${id}.${mutant} PROPERTIES LABELS "${chapter};run;mutant" TIMEOUT 300)   # tools/test.sh runs -L run
+
+  set(entry "")
+  foreach(pair IN ITEMS "id;${id}" "mutant;${mutant}" "macro;${macro}" "output;${out}"
+                        "build_command;${build_command}" "run_command;${run_command}")
+    list(GET pair 0 key)
+    list(SUBLIST pair 1 -1 value)
+    list(JOIN value ";" value)
+    _tutorial_json_string(json_value "${value}")
+    string(APPEND entry "\"${key}\": ${json_value}, ")
+  endforeach()
+  string(REGEX REPLACE ", $" "" entry "${entry}")
+  set_property(GLOBAL APPEND_STRING PROPERTY TUTORIAL_MUTANT_MANIFEST "    {${entry}},\n")
 endfunction()

@@ -864,4 +864,5 @@ def setup(app):
     app.connect("build-finished", mend_theme_html)
     app.connect("html-collect-pages", source_pages)
     app.setup_extension("cpp_timeline")   # .. cpp-timeline:: (docs/_ext/cpp_timeline.py)
+    app.setup_extension("cpp_break_it")   # .. cpp-break-it:: (docs/_ext/cpp_break_it.py)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -38,7 +38,9 @@ public:
 
     void start() {
         if (pid_ != -1) throw std::logic_error(name_ + ": start() called twice");
+#ifndef BREAK_NO_FLUSH  // "Break it" on the page: build with -DBREAK_NO_FLUSH
         std::cout.flush();  // the child gets a copy of our buffer: empty it first
+#endif
         pid_ = check(::fork(), "fork");
         if (pid_ == 0) run_in_child();  // never returns
     }

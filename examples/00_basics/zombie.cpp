@@ -62,7 +62,9 @@ int main(int argc, char* argv[]) {
 
         int status = 0;
         // Reap: collect the status, and the kernel frees the entry.
+#ifndef BREAK_NO_WAITPID  // "Break it" on the page: build with -DBREAK_NO_WAITPID
         check(::waitpid(child.pid, &status, 0), "waitpid");
+#endif
         const char after = proc_state(child.pid);
         child.pid = -1;  // reaped: the PID may now be reused, never signal it again
         const bool gone = after == '?' && WIFEXITED(status) && WEXITSTATUS(status) == 7;

@@ -61,11 +61,15 @@ struct Shared {  // built in a MAP_SHARED mapping before fork()
 };
 
 void increment_with_mutex(Shared& s) {
+#ifndef BREAK_NO_LOCK  // "Break it" on the page: build with -DBREAK_NO_LOCK
     check_pt(pthread_mutex_lock(&s.mutex), "pthread_mutex_lock");
+#endif
     const long value = s.counter;
     ::sched_yield();  // the same wide window as in the broken version: now harmless
     s.counter = value + 1;
+#ifndef BREAK_NO_LOCK
     check_pt(pthread_mutex_unlock(&s.mutex), "pthread_mutex_unlock");
+#endif
 }
 
 void increment_atomically(Shared& s) {

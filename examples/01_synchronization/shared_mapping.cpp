@@ -35,8 +35,12 @@ struct Child {
 class SharedMapping {
 public:
     explicit SharedMapping(std::size_t size) : size_(size) {
-        addr_ = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                       -1, 0);
+#ifndef BREAK_MAP_PRIVATE  // "Break it" on the page: build with -DBREAK_MAP_PRIVATE
+        const int flags = MAP_SHARED | MAP_ANONYMOUS;
+#else
+        const int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+#endif
+        addr_ = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, flags, -1, 0);
         if (addr_ == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
     }
     ~SharedMapping() { ::munmap(addr_, size_); }

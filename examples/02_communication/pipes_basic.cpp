@@ -45,6 +45,7 @@ int main(int argc, char* argv[]) {
     try {
         int fds[2];
         check(::pipe(fds), "pipe");      // fds[0] reads, fds[1] writes
+        std::printf("parent: a child writes, I read until end-of-file\n");
         std::fflush(stdout);             // else the child prints our buffer again
         Child child(check(::fork(), "fork"));
         if (child.pid == 0) {            // the child ends here, whatever happens
@@ -57,7 +58,11 @@ int main(int argc, char* argv[]) {
             } catch (...) {}
             _exit(code);
         }
+#ifndef BREAK_KEEP_WRITE_END  // "Break it" on the page: build with -DBREAK_KEEP_WRITE_END
         ::close(fds[1]);                 // crucial: or read() never returns 0
+#else
+        ::alarm(3);                      // write end kept open: SIGALRM ends the hang
+#endif
         std::string text;
         char buf[256];
         for (ssize_t n; (n = check(static_cast<int>(::read(fds[0], buf, sizeof buf)), "read")) > 0;)

@@ -56,7 +56,11 @@ public:
         std::cout.flush();
         pid_ = ::fork();
         if (pid_ == 0) child_main(id, fds[1]);
+#ifndef BREAK_KEEP_WRITE_END  // "Break it" on the page: build with -DBREAK_KEEP_WRITE_END
         ::close(fds[1]);                             // our copy: EOF needs every writer gone
+#else
+        std::cout << std::unitbuf; ::alarm(3);       // kept open: print at once; SIGALRM ends the hang
+#endif
         check(pid_, "fork");
         int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
         if (pidfd < 0) {                             // a throwing constructor runs no destructor
