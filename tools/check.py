@@ -63,8 +63,9 @@ def compile_answer(entry, solution, workdir, extra):
     command = shlex.split(entry["build_command"])
     command[1:1] = extra
     done = subprocess.run(command, cwd=workdir, capture_output=True, text=True)
-    if done.returncode != 0:
-        return (done.stdout + done.stderr).strip() or f"exit status {done.returncode}"
+    if done.returncode != 0:   # the messages name the reader's file, not our copy
+        errors = (done.stdout + done.stderr).strip().replace(f"{name}.cpp:", f"{solution}:")
+        return errors or f"exit status {done.returncode}"
     return None
 
 

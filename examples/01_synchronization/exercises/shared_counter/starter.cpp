@@ -17,7 +17,7 @@
 namespace {
 
 constexpr int kWorkers = 4;
-constexpr long kIncrements = 100;  // per worker
+constexpr long kIncrements = 25;  // per worker
 
 // A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {

@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,7 +16,7 @@
 namespace {
 
 constexpr int kChildren = 3;
-constexpr int kSleepMs[kChildren] = {300, 100, 200};
+constexpr int kEndMs[kChildren] = {450, 150, 300};  // after the common start
 
 // A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
@@ -43,11 +44,17 @@ int main(int argc, char* argv[]) {
     try {
         Fd epoll{check(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1")};
         Child children[kChildren];
+        timespec start{};  // one clock for all: a slow fork() does not shift the others
+        ::clock_gettime(CLOCK_MONOTONIC, &start);
         std::cout.flush();  // the children must not inherit unprinted output
         for (int i = 0; i < kChildren; ++i) {
             children[i].pid = check(::fork(), "fork");
             if (children[i].pid == 0) {
-                ::usleep(1000 * kSleepMs[i]);
+                timespec end = start;
+                end.tv_sec += kEndMs[i] / 1000;
+                end.tv_nsec += 1000000L * (kEndMs[i] % 1000);
+                if (end.tv_nsec >= 1000000000L) { end.tv_nsec -= 1000000000L; ++end.tv_sec; }
+                while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &end, nullptr) == EINTR) {}
                 _exit(0);
             }
             children[i].pidfd.fd = check(static_cast<int>(
@@ -60,7 +67,7 @@ int main(int argc, char* argv[]) {
         for (int i = 0; i < kChildren; ++i) {  // in the order they were started
             check(::waitpid(children[i].pid, nullptr, 0), "waitpid");
             children[i].pid = -1;  // reaped
-            std::cout << "child " << i << " finished (slept " << kSleepMs[i] << " ms)\n";
+            std::cout << "child " << i << " ended (at +" << kEndMs[i] << " ms)\n";
         }
         std::cout << "all " << kChildren << " children reaped in the order they finished\n";
         return 0;

@@ -1,4 +1,4 @@
-// first_finished (WRONG on purpose: gives up waiting and leaves children running) - three children sleep for
+// first_finished (WRONG on purpose: the child does not end with _exit and runs on in main) - three children end at
 // different times; one epoll set watches a pidfd per child, so the parent reaps
 // each the moment it ends, in the order they finish, never blocking on one.
 // Python: multiprocessing.connection.wait([p.sentinel for p in processes]).
@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,7 +16,7 @@
 namespace {
 
 constexpr int kChildren = 3;
-constexpr int kSleepMs[kChildren] = {300, 100, 200};
+constexpr int kEndMs[kChildren] = {450, 150, 300};  // after the common start
 
 // A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
@@ -43,12 +44,18 @@ int main(int argc, char* argv[]) {
     try {
         Fd epoll{check(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1")};
         Child children[kChildren];
+        timespec start{};  // one clock for all: a slow fork() does not shift the others
+        ::clock_gettime(CLOCK_MONOTONIC, &start);
         std::cout.flush();  // the children must not inherit unprinted output
         for (int i = 0; i < kChildren; ++i) {
             children[i].pid = check(::fork(), "fork");
             if (children[i].pid == 0) {
-                ::usleep(1000 * kSleepMs[i]);
-                _exit(0);
+                timespec end = start;
+                end.tv_sec += kEndMs[i] / 1000;
+                end.tv_nsec += 1000000L * (kEndMs[i] % 1000);
+                if (end.tv_nsec >= 1000000000L) { end.tv_nsec -= 1000000000L; ++end.tv_sec; }
+                while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &end, nullptr) == EINTR) {}
+                // no _exit: the child goes on into the parent's code
             }
             children[i].pidfd.fd = check(static_cast<int>(
                 ::syscall(SYS_pidfd_open, children[i].pid, 0)), "pidfd_open");
@@ -60,17 +67,15 @@ int main(int argc, char* argv[]) {
         for (int reaped = 0; reaped < kChildren;) {
             epoll_event ev{};
             // Bounded: a child that never ends is a failure, not a hang.
-            if (check(::epoll_wait(epoll.fd, &ev, 1, 50), "epoll_wait") == 0) {
-                for (Child& c : children) c.pid = -1;  // "detach" them: nobody kills them
-                return 0;  // gives up after 50 ms, leaving the others running
-            }
+            if (check(::epoll_wait(epoll.fd, &ev, 1, 5000), "epoll_wait") == 0)
+                throw std::runtime_error("no child ended within 5 s");
             Child& c = children[ev.data.u32];
             check(::epoll_ctl(epoll.fd, EPOLL_CTL_DEL, c.pidfd.fd, nullptr), "epoll_ctl");
             check(::waitpid(c.pid, nullptr, 0), "waitpid");  // it has ended: no wait
             c.pid = -1;  // reaped
             ++reaped;
-            std::cout << "child " << ev.data.u32 << " finished (slept "
-                      << kSleepMs[ev.data.u32] << " ms)\n";
+            std::cout << "child " << ev.data.u32 << " ended (at +" << kEndMs[ev.data.u32]
+                      << " ms)\n";
         }
         std::cout << "all " << kChildren << " children reaped in the order they finished\n";
         return 0;
