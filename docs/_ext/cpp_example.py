@@ -363,7 +363,7 @@ class ExampleDirective(SphinxDirective):
         """"Source: name.cpp (download)": the marker-free file, as readers build it."""
         title = nodes.paragraph(classes=["cpp-example-title"])
         title += nodes.strong(text=f"{lab['source']}: ")
-        title += nodes.literal(text=os.path.basename(entry["source"]))
+        title += nodes.literal(text=os.path.basename(entry["listing"]))  # as downloaded
         title += nodes.Text(" (")
         title += addnodes.download_reference(
             "", lab["download"], reftarget=os.path.relpath(entry["listing"], os.path.dirname(
@@ -846,10 +846,10 @@ def tooling_changed(app, env, added, changed, removed):
 # Exercises (tutorial_exercise() in cmake/TutorialExample.cmake; checked by tools/check.py).
 EXERCISE_LABELS = {
     "en": {"starter": "Starter", "expected": "Expected output: the patterns of {file} "
-           "(= a line exactly, ~ a regular expression, ... any lines, { } any order)",
+           "(= a line exactly, ~ a regular expression, ... any lines, {{ }} any order)",
            "check": "Check your answer", "hints": "Hints"},
     "zh_CN": {"starter": "起始代码", "expected": "期望输出：{file} 中的模式"
-              "（= 整行相同，~ 正则表达式，... 任意多行，{ } 顺序不限）",
+              "（= 整行相同，~ 正则表达式，... 任意多行，{{ }} 顺序不限）",
               "check": "检查你的答案", "hints": "提示"},
 }
 
