@@ -42,6 +42,8 @@ set(TUTORIAL_LISTINGS ${PROJECT_SOURCE_DIR}/tools/listings.py)
 set(TUTORIAL_FAULT_DRIVER ${PROJECT_SOURCE_DIR}/tests/fault/fault.py)
 set(TUTORIAL_BAD_ARGS_EXPECT ${PROJECT_SOURCE_DIR}/tools/bad-arguments.expect)
 set(TUTORIAL_TIMELINE ${PROJECT_SOURCE_DIR}/tools/timeline.py)
+set(TUTORIAL_EXERCISE_ACCEPTED ${PROJECT_SOURCE_DIR}/tests/exercises/accepted.expect)
+set(TUTORIAL_EXERCISE_REJECTED ${PROJECT_SOURCE_DIR}/tests/exercises/rejected.expect)
 
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   set(TUTORIAL_COMPILER "GCC ${CMAKE_CXX_COMPILER_VERSION}")
@@ -86,6 +88,10 @@ function(tutorial_example name)
   endif()
   set(src "${CMAKE_CURRENT_SOURCE_DIR}/${program}.cpp")
   set(expect "${CMAKE_CURRENT_SOURCE_DIR}/${name}.expect")
+  if(_tutorial_exercise_dir)   # tutorial_exercise(): the reference solution
+    set(src "${_tutorial_exercise_dir}/solution.cpp")
+    set(expect "${_tutorial_exercise_dir}/${name}.expect")
+  endif()
   foreach(file IN ITEMS "${src}" "${expect}")
     if(NOT EXISTS "${file}")
       message(FATAL_ERROR "tutorial_example(${name}): ${file} does not exist")
@@ -234,6 +240,19 @@ function(tutorial_example name)
   endif()
   if(ex_TIMELINE)
     string(APPEND entry "\"trace\": \"${out}.strace\", ")
+  endif()
+  if(_tutorial_exercise_dir)   # what tools/check.py needs to check a reader's file
+    _tutorial_json_string(starter "${_tutorial_exercise_dir}/starter.cpp")
+    _tutorial_json_string(download "${CMAKE_BINARY_DIR}/starters/${chapter}/${name}.cpp")
+    _tutorial_json_string(expect_json "${expect}")
+    set(args_json "")
+    foreach(arg IN LISTS ex_ARGS)
+      _tutorial_json_string(arg_json "${arg}")
+      list(APPEND args_json "${arg_json}")
+    endforeach()
+    list(JOIN args_json ", " args_json)
+    string(APPEND entry "\"exercise\": {\"starter\": ${starter}, \"download\": ${download}, \"expect\": ${expect_json}, "
+                        "\"args\": [${args_json}], \"timeout\": ${ex_TIMEOUT}}, ")
   endif()
   if(ex_THREADS)
     string(APPEND entry "\"threads\": true")
@@ -476,4 +495,74 @@ function(tutorial_mutant example mutant)
   endforeach()
   string(REGEX REPLACE ", $" "" entry "${entry}")
   set_property(GLOBAL APPEND_STRING PROPERTY TUTORIAL_MUTANT_MANIFEST "    {${entry}},\n")
+
+# tutorial_exercise(NAME [tutorial_example options...]): an exercise in
+# examples/<chapter>/exercises/NAME/: starter.cpp (what the reader starts from: it
+# compiles, it does not solve the task), solution.cpp (the reference) and NAME.expect.
+# The reference is an example like any other (id <chapter>/NAME: built, run, captured,
+# tested); the starter is compiled with the same flags; the manifest entry gets an
+# "exercise" object (starter, expect, args, timeout) that tools/check.py and the page's
+# `.. cpp-exercise::` read.
+function(tutorial_exercise name)
+  set(_tutorial_exercise_dir "${CMAKE_CURRENT_SOURCE_DIR}/exercises/${name}")
+  if(NOT EXISTS "${_tutorial_exercise_dir}/starter.cpp")
+    message(FATAL_ERROR "tutorial_exercise(${name}): ${_tutorial_exercise_dir}/starter.cpp does not exist")
+  endif()
+  tutorial_example(${name} ${ARGN})
+  get_filename_component(chapter "${CMAKE_CURRENT_SOURCE_DIR}" NAME)
+  set(id "${chapter}/${name}")
+  if(NOT TARGET ${chapter}.${name})   # not built in this configuration (TSan)
+    return()
+  endif()
+  # The starter as the reader downloads it: named as the page's build command says.
+  configure_file("${_tutorial_exercise_dir}/starter.cpp"
+                 "${CMAKE_BINARY_DIR}/starters/${chapter}/${name}.cpp" COPYONLY)
+  set(starter ${chapter}.${name}.starter)
+  add_executable(${starter} "${_tutorial_exercise_dir}/starter.cpp")
+  set_target_properties(${starter} PROPERTIES OUTPUT_NAME ${name}
+    RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/starters/${chapter}")
+  get_target_property(options ${chapter}.${name} COMPILE_OPTIONS)
+  get_target_property(link_options ${chapter}.${name} LINK_OPTIONS)
+  get_target_property(libs ${chapter}.${name} LINK_LIBRARIES)
+  target_compile_options(${starter} PRIVATE ${options})
+  target_link_options(${starter} PRIVATE ${link_options})
+  if(libs)
+    target_link_libraries(${starter} PRIVATE ${libs})
+  endif()
+  add_dependencies(chapter-${chapter} ${starter})
+
+  # The checker, tested on this exercise (label exercise): the reference is accepted,
+  # the starter is not, and each deliberately wrong solution in
+  # tests/exercises/<chapter>/NAME/wrong_*.cpp is rejected for the reason that its
+  # wrong_*.expect names (the checker's exit status and output, matched by the runner).
+  if(TUTORIAL_SANITIZE)   # the checker makes its own sanitizer build
+    return()
+  endif()
+  set(wrongs_dir "${PROJECT_SOURCE_DIR}/tests/exercises/${chapter}/${name}")
+  file(GLOB wrongs "${wrongs_dir}/wrong_*.cpp")
+  if(NOT wrongs)
+    message(FATAL_ERROR "tutorial_exercise(${name}): no deliberately wrong solution "
+                        "${wrongs_dir}/wrong_*.cpp to show that the checker rejects it")
+  endif()
+  set(cases "reference;${_tutorial_exercise_dir}/solution.cpp;${TUTORIAL_EXERCISE_ACCEPTED}"
+            "starter;${_tutorial_exercise_dir}/starter.cpp;${TUTORIAL_EXERCISE_REJECTED}")
+  foreach(wrong IN LISTS wrongs)
+    get_filename_component(case "${wrong}" NAME_WE)
+    string(REGEX REPLACE "[.]cpp$" ".expect" wrong_expect "${wrong}")
+    list(APPEND cases "${case};${wrong};${wrong_expect}")
+  endforeach()
+  list(LENGTH cases n)   # triples: case, file, the checker's expected output
+  math(EXPR last "${n} - 1")
+  foreach(i RANGE 0 ${last} 3)
+    math(EXPR j "${i} + 1")
+    math(EXPR k "${i} + 2")
+    list(GET cases ${i} case)
+    list(GET cases ${j} file)
+    list(GET cases ${k} case_expect)
+    add_test(NAME exercise.${id}.${case}
+      COMMAND ${TUTORIAL_PYTHON} ${TUTORIAL_RUNNER} --expect "${case_expect}" --timeout 900
+              -- ${TUTORIAL_PYTHON} ${PROJECT_SOURCE_DIR}/tools/check.py
+                 --build "${CMAKE_BINARY_DIR}" ${id} "${file}")
+    set_tests_properties(exercise.${id}.${case} PROPERTIES LABELS "exercise" TIMEOUT 1200)
+  endforeach()
 endfunction()

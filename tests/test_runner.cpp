@@ -95,6 +95,13 @@ TEST_CASE("a shared-memory object left in /dev/shm fails the program and is remo
     CHECK_FALSE(fs::exists("/dev/shm/runner_fixture_leak"));
 }
 
+TEST_CASE("a System V segment left behind fails the program") {
+    auto r = run_runner("sysv");
+    CHECK(r.status == 1);
+    CHECK(r.stderr_text.find("left a System V shared memory segment behind (key 0x52554e31")
+          != std::string::npos);
+}
+
 TEST_CASE("a message queue left behind fails the program") {
     auto r = run_runner("mqueue");
     CHECK(r.status == 1);

@@ -7,8 +7,8 @@
 Writes PREFIX.txt (stdout and stderr interleaved in the order written, through one
 pipe) and PREFIX.json (exit status or signal, wall time, platform facts, audit and
 expectation results). Exits 0 only when the program ended as expected, its output
-matched the .expect patterns and it left no process, shared-memory object or message
-queue behind.
+matched the .expect patterns and it left no process, shared-memory object, message
+queue or System V IPC object behind.
 
 Hygiene audit: the runner makes itself a child subreaper, so every orphaned
 descendant is re-parented to it and can be found and killed. As root it also runs the
@@ -65,6 +65,26 @@ def listing(directory):
         return set(os.listdir(directory))
     except OSError:
         return None   # not there (e.g. /dev/mqueue not mounted): cannot audit it
+
+
+SYSV = {"shm": ("shared memory segment", "-m"), "sem": ("semaphore set", "-s"),
+        "msg": ("message queue", "-q")}
+
+
+def sysv_objects():
+    """{(kind, key, id)} of the System V IPC objects of this IPC namespace."""
+    found = set()
+    for kind in SYSV:
+        try:
+            with open(f"/proc/sysvipc/{kind}") as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 1:
+                found.add((kind, fields[0], fields[1]))
+    return found
 
 
 def descendants():
@@ -218,6 +238,7 @@ def main():
         fail_usage("cannot become a child subreaper")
     isolated = private_namespaces()
     before = {d: listing(d) for d in ("/dev/shm", MQUEUE_DIR)}
+    sysv_before = sysv_objects()
 
     output, status, elapsed, timed_out = run(command, args.timeout)
 
@@ -244,6 +265,10 @@ def main():
             except OSError:
                 pass
 
+    for kind, key, ident in sorted(sysv_objects() - sysv_before):
+        what, option = SYSV[kind]
+        problems.append(f"left a System V {what} behind (key {int(key):#010x}, id {ident}) (removed)")
+        subprocess.run(["ipcrm", option, ident], capture_output=True)
     signo = -status if status < 0 else None
     exit_code = status if status >= 0 else None
     skipped = args.skip_exit is not None and exit_code == args.skip_exit and not problems

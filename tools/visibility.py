@@ -123,7 +123,9 @@ def main():
     args = ap.parse_args()
     try:
         with open(os.path.join(args.build, "examples.json"), encoding="utf-8") as f:
-            examples = [e for e in json.load(f)["examples"] if "run_of" not in e]
+            # An exercise's reference solution is folded on purpose (it is the answer).
+            examples = [e for e in json.load(f)["examples"]
+                        if "run_of" not in e and "exercise" not in e]
     except (OSError, ValueError) as e:
         ap.error(f"cannot read the manifest in {args.build}: {e}")
     known = sorted({e["chapter"] for e in examples})

@@ -363,7 +363,7 @@ class ExampleDirective(SphinxDirective):
         """"Source: name.cpp (download)": the marker-free file, as readers build it."""
         title = nodes.paragraph(classes=["cpp-example-title"])
         title += nodes.strong(text=f"{lab['source']}: ")
-        title += nodes.literal(text=os.path.basename(entry["source"]))
+        title += nodes.literal(text=os.path.basename(entry["listing"]))  # as downloaded
         title += nodes.Text(" (")
         title += addnodes.download_reference(
             "", lab["download"], reftarget=os.path.relpath(entry["listing"], os.path.dirname(
@@ -843,6 +843,81 @@ def tooling_changed(app, env, added, changed, removed):
     return sorted(env.found_docs) if newest > last else []
 
 
+# Exercises (tutorial_exercise() in cmake/TutorialExample.cmake; checked by tools/check.py).
+EXERCISE_LABELS = {
+    "en": {"starter": "Starter", "expected": "Expected output: the patterns of {file} "
+           "(= a line exactly, ~ a regular expression, ... any lines, {{ }} any order)",
+           "check": "Check your answer", "hints": "Hints"},
+    "zh_CN": {"starter": "起始代码", "expected": "期望输出：{file} 中的模式"
+              "（= 整行相同，~ 正则表达式，... 任意多行，{{ }} 顺序不限）",
+              "check": "检查你的答案", "hints": "提示"},
+}
+
+
+def exercise_labels(env):
+    return EXERCISE_LABELS.get(env.config.language or "en", EXERCISE_LABELS["en"])
+
+
+class ExerciseDirective(ExampleDirective):
+    """``.. cpp-exercise:: <chapter>/<name>``: an exercise's starter (line-numbered, with
+    its download), the build and run commands, the tools/check.py command, and the
+    expected output as the .expect patterns. The reference solution is an example:
+    the page shows it with ``.. cpp-example::`` inside ``.. solution::``."""
+    option_spec = {}
+
+    def run(self):
+        example_id, entry = self.lookup()
+        if entry is None:
+            return []
+        if "exercise" not in entry:
+            raise self.error(f"{example_id} is not an exercise (declare it with "
+                             "tutorial_exercise())")
+        lab, ex_lab, ex = labels(self.env), exercise_labels(self.env), entry["exercise"]
+        block = example_block(classes=["cpp-exercise"], example=example_id)
+        title = nodes.paragraph(classes=["cpp-example-title"])
+        title += nodes.strong(text=f"{ex_lab['starter']}: ")
+        title += nodes.literal(text=f"{entry['name']}.cpp")
+        title += nodes.Text(" (")
+        title += addnodes.download_reference(
+            "", lab["download"], reftarget=os.path.relpath(ex["download"], os.path.dirname(
+                self.env.doc2path(self.env.docname))), refdoc=self.env.docname,
+            refexplicit=True)
+        title += nodes.Text(")")
+        block += title
+        block += self.code(self.read(ex["starter"], "starter"), 1)
+        block += self.commands(entry, lab)
+        check = f"$ tools/check.py {example_id} {entry['name']}.cpp"
+        block += nodes.paragraph("", "", nodes.strong(text=ex_lab["check"]),
+                                 classes=["cpp-example-label"])
+        block += nodes.literal_block(check, check, language="console",
+                                     classes=["cpp-example-build"])
+        block += nodes.paragraph("", ex_lab["expected"].format(
+            file=os.path.basename(ex["expect"])), classes=["cpp-example-label"])
+        patterns = self.read(ex["expect"], "expected output")
+        block += nodes.literal_block(patterns, patterns, language="text",
+                                     classes=["cpp-example-output"])
+        return [block]
+
+
+class hints(nodes.General, nodes.Element):
+    """An exercise's hints, folded until the reader opens them."""
+
+
+def visit_hints(self, node):
+    label = EXERCISE_LABELS.get(self.builder.config.language or "en",
+                                EXERCISE_LABELS["en"])["hints"]
+    self.body.append(f'<details class="solution hints"><summary>{label}</summary>\n')
+
+
+class HintsDirective(SolutionDirective):
+    """``.. hints::`` — like ``.. solution::``, folded, labelled "Hints"."""
+
+    def run(self):
+        node = hints()
+        self.state.nested_parse(self.content, self.content_offset, node)
+        return [node]
+
+
 def setup(app):
     app.add_node(example_block, html=(visit_example_block, depart_example_block))
     app.add_node(folded, html=(visit_folded, depart_folded))
@@ -851,6 +926,9 @@ def setup(app):
     app.add_directive("cpp-example", ExampleDirective)
     app.add_directive("cpp-example-build", BuildDirective)
     app.add_directive("cpp-example-plot", PlotDirective)
+    app.add_node(hints, html=(visit_hints, depart_solution))
+    app.add_directive("hints", HintsDirective)
+    app.add_directive("cpp-exercise", ExerciseDirective)
     app.add_transform(BreatheTranslatable)
     app.add_transform(BreatheLiterals)
     app.add_transform(PythonDocLinks)
