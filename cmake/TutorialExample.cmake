@@ -495,6 +495,7 @@ function(tutorial_mutant example mutant)
   endforeach()
   string(REGEX REPLACE ", $" "" entry "${entry}")
   set_property(GLOBAL APPEND_STRING PROPERTY TUTORIAL_MUTANT_MANIFEST "    {${entry}},\n")
+endfunction()
 
 # tutorial_exercise(NAME [tutorial_example options...]): an exercise in
 # examples/<chapter>/exercises/NAME/: starter.cpp (what the reader starts from: it
