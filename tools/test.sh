@@ -34,8 +34,8 @@ cmake --preset default >/dev/null
 cmake --build --preset default --target examples unit-tests
 ctest --preset default -L run -LE benchmark --repeat "until-fail:$repeat"
 ctest --preset default -L benchmark --repeat "until-fail:$bench_repeat"
-stage "gcc: bad arguments, standalone builds, Catch2"
-ctest --preset default -L "args|standalone|unit"
+stage "gcc: bad arguments, standalone builds, Catch2, the exercise checker"
+ctest --preset default -L "args|standalone|unit|exercise"
 stage "gcc: fault injection (each IPC call failing once; tests/fault/)"
 ctest --preset default -L fault
 
