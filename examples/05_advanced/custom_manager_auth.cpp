@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -193,7 +194,10 @@ int run() {
     Child server(check(::fork(), "fork"));
     if (server.pid == 0) {  // the server ends here, whatever happens
         int code = 1;
-        try { code = serve(listener.fd, key); } catch (...) {}
+        try {
+            check(::prctl(PR_SET_PDEATHSIG, SIGKILL), "prctl");  // it dies with its parent
+            code = serve(listener.fd, key);
+        } catch (...) {}
         std::cout.flush();
         _exit(code);
     }
