@@ -51,7 +51,6 @@ void say(const std::string& line) { std::cout << line << std::endl; }  // flushe
 // A bad peer: its connection ends, the server goes on.
 struct ProtocolError : std::runtime_error { using std::runtime_error::runtime_error; };
 
-// ANCHOR: frames
 // Frames as Python's Connection sends them: a 4-byte length, then the bytes.
 constexpr std::uint32_t max_message = 4096;
 void send_bytes(int fd, const std::string& m) {
@@ -76,8 +75,6 @@ std::string recv_bytes(int fd) {
                             " of " + std::to_string(len) + " bytes)");
     return m;
 }
-// ANCHOR_END: frames
-// ANCHOR: auth
 std::string hmac_sha256(const std::string& key, const std::string& msg) {
     unsigned char out[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
@@ -105,7 +102,6 @@ void answer_challenge(int fd, const std::string& key) {  // the client's side
     if (recv_bytes(fd) != "#WELCOME#") throw ProtocolError("AuthenticationError: key refused");
 }
 
-// ANCHOR_END: auth
 // ANCHOR: server
 long number(const std::string& s) {  // a request's argument, checked
     long n = 0;
