@@ -27,6 +27,7 @@ int check(int rc, const char* what) {
     return rc;
 }
 
+// ANCHOR: task
 // Owners: they close the descriptor, kill and reap the child, if we leave early.
 struct Fd {
     explicit Fd(int f = -1) : fd(f) {}
@@ -42,7 +43,6 @@ struct Child {
     pid_t pid = -1;
 };
 
-// ANCHOR: task
 enum class State { pending, running, finished, raised, cancelled };
 struct Task {  // Python's Future for one task, run in a child process
     int id = 0;
