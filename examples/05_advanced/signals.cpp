@@ -180,10 +180,10 @@ int main(int argc, char**) {
     check(::sigprocmask(SIG_BLOCK, &handled, nullptr), "sigprocmask");
     Fd sigfd(check(::signalfd(-1, &handled, SFD_CLOEXEC), "signalfd"));
 
+    // Said before the fork: a worker may print before main runs again.
+    std::printf("main: starting %d workers; signals are read from a signalfd\n", kWorkers);
     Workers workers;
-    start_workers(workers);
-    std::printf("main: %d workers started; signals are read from a signalfd\n", kWorkers);
-    std::fflush(stdout);
+    start_workers(workers);   // flushes stdout first, so no child inherits main's line
     Summary sum = event_loop(sigfd.get(), workers);
 
     std::printf("main: all workers reaped; %d of %d exited with code 0\n", sum.clean, kWorkers);
