@@ -14,7 +14,7 @@
 
 namespace {
 
-constexpr const char* kLine = "to be or not to be\n";  // 6 words
+[[maybe_unused]] constexpr const char* kLine = "to be or not to be\n";  // 6 words; yours to write
 constexpr long kWordsPerLine = 6;
 
 // A failed call throws, naming the call; main prints it.
