@@ -39,12 +39,14 @@ struct Fd {
     void close() { if (fd != -1) ::close(fd); fd = -1; }
     int fd;
 };
+// ANCHOR: owner
 struct Child {
     explicit Child(pid_t p) : pid(p) {}
     Child(const Child&) = delete;
     ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
     pid_t pid;
 };
+// ANCHOR_END: owner
 void say(const std::string& line) { std::cout << line << std::endl; }  // flushed: two writers
 
 // ANCHOR: messages
