@@ -15,6 +15,9 @@ build_packages=(
   libssl-dev  # OpenSSL's libcrypto: HMAC and RAND_bytes for Listener/Client authkeys
 )
 test_packages=(chromium default-jre-headless)
+# No daemon on /dev/log (a container): the logging page's read-back starts Debian's
+# rsyslogd for its one run, in namespaces of its own (examples/09_practice/private_syslog.sh).
+[ -S /dev/log ] || build_packages+=(rsyslog)
 
 case "${1:-}" in
   "") packages=("${build_packages[@]}") ;;
