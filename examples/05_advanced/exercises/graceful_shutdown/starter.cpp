@@ -15,7 +15,7 @@
 
 namespace {
 
-[[maybe_unused]] constexpr int kDeadlineMs = 2000;  // then SIGKILL
+[[maybe_unused]] constexpr int kDeadlineMs = 5000;  // then SIGKILL
 
 // A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {

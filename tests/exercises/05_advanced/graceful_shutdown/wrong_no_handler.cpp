@@ -15,7 +15,7 @@
 
 namespace {
 
-constexpr int kDeadlineMs = 2000;  // then SIGKILL
+constexpr int kDeadlineMs = 5000;  // then SIGKILL
 
 // A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
