@@ -14,6 +14,7 @@
 #include <iostream>
 #include <new>
 #include <stdexcept>
+#include <string>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -84,7 +85,12 @@ struct Child {  // a forked child running body(); killed and reaped if we leave 
         pid = check(::fork(), "fork");
         if (pid != 0) return;
         int code = 1;  // the child ends here, whatever happens
-        try { body(); code = 0; } catch (const std::exception& e) { std::cerr << e.what() << '\n'; }
+        try {
+            body();
+            code = 0;
+        } catch (const std::exception& e) {  // one write: children failing at once don't mix lines
+            std::cerr << std::string(e.what()) + '\n';
+        }
         _exit(code);
     }
     Child(Child&& o) noexcept : pid(std::exchange(o.pid, -1)) {}
