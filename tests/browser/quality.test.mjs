@@ -1,7 +1,7 @@
 // Accessibility (axe-core, every page, both languages), phone width and dark mode
 // (no horizontal overflow except inside code blocks; screenshots kept for review),
 // and page weight (HTML size and total transfer per page; chapter pages <= 150 KB).
-import { test } from "node:test";
+import { test, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -24,28 +24,31 @@ const HEAVY_ALLOWED = {
 const session = siteSession();
 
 // One pass over every page per language runs axe and measures the page's weight;
-// the weight limit is asserted afterwards, over both languages.
+// the weight limit is asserted afterwards, over both languages. The two passes run
+// at once, each in its own renderer process: axe is most of this file's time.
 const weights = [];
-for (const lang of ["en", "zh_CN"]) {
-  test(`axe finds no accessibility violation on any ${lang} page`, async () => {
-    const page = await session.browser.newPage();
-    const found = [];
-    for (const path of sitePages(lang)) {
-      await page.goto(session.server.url(path), { waitUntil: "load" });
-      const transfer = await page.evaluate(() => performance.getEntriesByType("resource")
-        .reduce((sum, r) => sum + (r.transferSize || r.encodedBodySize || 0), 0)
-        + (performance.getEntriesByType("navigation")[0]?.transferSize ?? 0));
-      weights.push({ path, html: statSync(join(SITE_DIR, path)).size, transfer });
-      await page.addScriptTag({ path: AXE });
-      const violations = await page.evaluate(async () =>
-        (await window.axe.run(document, { resultTypes: ["violations"] })).violations
-          .map((v) => `${v.id} (${v.nodes.length}): ${v.nodes[0].target.join(" ")}`));
-      found.push(...violations.map((v) => `${path}: ${v}`));
-    }
-    await page.close();
-    assert.deepEqual(found, []);
-  });
-}
+describe("axe, both languages at once", { concurrency: 2 }, () => {
+  for (const lang of ["en", "zh_CN"]) {
+    it(`finds no accessibility violation on any ${lang} page`, async () => {
+      const page = await session.browser.newPage();
+      const found = [];
+      for (const path of sitePages(lang)) {
+        await page.goto(session.server.url(path), { waitUntil: "load" });
+        const transfer = await page.evaluate(() => performance.getEntriesByType("resource")
+          .reduce((sum, r) => sum + (r.transferSize || r.encodedBodySize || 0), 0)
+          + (performance.getEntriesByType("navigation")[0]?.transferSize ?? 0));
+        weights.push({ path, html: statSync(join(SITE_DIR, path)).size, transfer });
+        await page.addScriptTag({ path: AXE });
+        const violations = await page.evaluate(async () =>
+          (await window.axe.run(document, { resultTypes: ["violations"] })).violations
+            .map((v) => `${v.id} (${v.nodes.length}): ${v.nodes[0].target.join(" ")}`));
+        found.push(...violations.map((v) => `${path}: ${v}`));
+      }
+      await page.close();
+      assert.deepEqual(found, []);
+    });
+  }
+});
 
 test("at phone width nothing overflows except code blocks; dark mode applies", async () => {
   const overflowing = [];

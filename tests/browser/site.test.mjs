@@ -3,36 +3,42 @@
 // failed requests, the language switcher lands on the same page, search finds an
 // English and a Chinese term, and the theme's JavaScript works.
 //   SITE_DIR=build/site node --test tests/browser/
-import { test } from "node:test";
+import { test, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { sitePages, openPage, siteSession } from "./lib.mjs";
 
 const session = siteSession();
 
+// Both languages at once, each in its own renderer process.
+describe("every page loads cleanly", { concurrency: 2 }, () => {
+  for (const lang of ["en", "zh_CN"]) {
+    const other = lang === "en" ? "zh_CN" : "en";
+    it(`every ${lang} page loads cleanly and links the same page in ${other}`, async () => {
+      const pages = sitePages(lang);
+      assert.ok(pages.length > 3, `only ${pages.length} pages found in ${lang}`);
+      const problems = [];
+      const page = await session.browser.newPage();
+      for (const path of pages) {
+        const errors = await openPage(page, session.server.url(path));
+        problems.push(...errors.map((e) => `${path}: ${e}`));
+        // Code, commands and output must carry translate="no".
+        const untagged = await page.$$eval("pre", (pres) =>
+          pres.filter((p) => !p.closest('[translate="no"]')).length);
+        if (untagged) problems.push(`${path}: ${untagged} <pre> without translate="no"`);
+        // The language switcher points at this very page in the other language.
+        const target = await page.$eval(".sidebar-language a", (a) => new URL(a.href).pathname)
+          .catch(() => "(no language switcher)");
+        const expected = "/" + path.replace(`${lang}/`, `${other}/`);
+        if (target !== expected) problems.push(`${path}: switcher goes to ${target}`);
+      }
+      await page.close();
+      assert.deepEqual(problems, []);
+    });
+  }
+});
+
 for (const lang of ["en", "zh_CN"]) {
   const other = lang === "en" ? "zh_CN" : "en";
-  test(`every ${lang} page loads cleanly and links the same page in ${other}`, async () => {
-    const pages = sitePages(lang);
-    assert.ok(pages.length > 3, `only ${pages.length} pages found in ${lang}`);
-    const problems = [];
-    const page = await session.browser.newPage();
-    for (const path of pages) {
-      const errors = await openPage(page, session.server.url(path));
-      problems.push(...errors.map((e) => `${path}: ${e}`));
-      // Code, commands and output must carry translate="no".
-      const untagged = await page.$$eval("pre", (pres) =>
-        pres.filter((p) => !p.closest('[translate="no"]')).length);
-      if (untagged) problems.push(`${path}: ${untagged} <pre> without translate="no"`);
-      // The language switcher points at this very page in the other language.
-      const target = await page.$eval(".sidebar-language a", (a) => new URL(a.href).pathname)
-        .catch(() => "(no language switcher)");
-      const expected = "/" + path.replace(`${lang}/`, `${other}/`);
-      if (target !== expected) problems.push(`${path}: switcher goes to ${target}`);
-    }
-    await page.close();
-    assert.deepEqual(problems, []);
-  });
-
   test(`clicking the ${lang} language switcher lands on the same page`, async () => {
     const page = await session.browser.newPage();
     for (const path of [`${lang}/index.html`, `${lang}/00_basics/creating_process.html`,
