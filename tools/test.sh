@@ -3,8 +3,10 @@
 #   1. Clang, ASan+UBSan and TSan builds: every example built with -Werror, run,
 #      its output checked and its leftovers audited; bad arguments rejected.
 #   2. GCC build: the same, every checked run repeated $REPEAT times (default 20)
-#      to catch flakes, each BENCHMARK example $BENCHMARK_REPEAT times (default 5: they
-#      run alone and take seconds); standalone builds with the page's command; Catch2;
+#      to catch flakes, each BENCHMARK example and each "break it" mutant
+#      $BENCHMARK_REPEAT times (default 5: benchmarks run alone and take seconds; most
+#      mutants wait out a time-out on purpose); standalone builds with the page's
+#      command; Catch2;
 #      fault injection (label fault: each IPC call an example makes, failing once).
 #   3. The site in both languages (strict), showing how each example was verified,
 #      then the site tests: translations, links, browser, accessibility, HTML.
@@ -28,12 +30,12 @@ for preset in clang asan tsan; do
   ctest --preset "$preset" -L "run|args"
 done
 
-stage "gcc: build, capture, and run every example $repeat times ($bench_repeat for benchmarks)"
+stage "gcc: build, capture, and run every example $repeat times ($bench_repeat for benchmarks and mutants)"
 rm -f build/results.jsonl
 cmake --preset default >/dev/null
 cmake --build --preset default --target examples unit-tests
-ctest --preset default -L run -LE benchmark --repeat "until-fail:$repeat"
-ctest --preset default -L benchmark --repeat "until-fail:$bench_repeat"
+ctest --preset default -L run -LE "benchmark|mutant" --repeat "until-fail:$repeat"
+ctest --preset default -L "benchmark|mutant" --repeat "until-fail:$bench_repeat"
 stage "gcc: bad arguments, standalone builds, Catch2, the exercise checker"
 ctest --preset default -L "args|standalone|unit|exercise"
 stage "gcc: fault injection (each IPC call failing once; tests/fault/)"
