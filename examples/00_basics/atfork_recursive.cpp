@@ -1,8 +1,7 @@
-// atfork_recursive.cpp - atfork_fixed's child handler unlocks its mutex. That is
-// right only for a NORMAL mutex. A RECURSIVE or ERRORCHECK one (std::recursive_mutex
-// is RECURSIVE) records its owner's thread ID, and in the child the forking thread
-// has a new ID: the unlock fails with EPERM and the mutex stays locked. The child
-// handler must re-initialise such a mutex instead.
+// atfork_recursive.cpp - atfork_fixed's child handler unlocks its mutex: right only for
+// a NORMAL mutex. A RECURSIVE or ERRORCHECK one (std::recursive_mutex is RECURSIVE)
+// records its owner's thread ID; in the child the forking thread has a new ID, so the
+// unlock fails with EPERM and the mutex stays locked. Re-initialise it there instead.
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -53,20 +52,16 @@ extern "C" void in_child() {
     init_mutex();  // the fix: a fresh, unlocked mutex (the old one is only memory now)
 }
 
-const char* name(int err) {
-    return err == 0 ? "0" : err == EPERM ? "EPERM" : err == EBUSY ? "EBUSY" : "?";
-}
+const char* name(int e) { return e == 0 ? "0" : e == EPERM ? "EPERM" : e == EBUSY ? "EBUSY" : "?"; }
 
-// The child: no other thread was copied (this program has one), so iostream is safe.
-[[noreturn]] void child() noexcept {
+[[noreturn]] void child() noexcept {  // we have one thread: iostream is safe in the child
     std::cout << "child: unlock in the child handler -> " << name(g_unlock_err) << " ("
               << std::strerror(g_unlock_err) << ")\n"
               << "child: trylock right after it -> " << name(g_trylock_err)
               << (g_trylock_err == EBUSY ? ": the mutex stayed locked\n" : "\n");
     const int err = pthread_mutex_trylock(&g_mutex);  // after the re-initialisation
     std::cout << "child: after pthread_mutex_init, trylock -> " << name(err)
-              << (err == 0 ? ": usable again ✓\n" : " ✗\n");
-    std::cout.flush();
+              << (err == 0 ? ": usable again ✓\n" : " ✗\n") << std::flush;
     _exit(err == 0 ? 0 : 1);
 }
 
@@ -80,11 +75,9 @@ int main(int argc, char* argv[]) {
     try {
         check_pt(init_mutex(), "pthread_mutex_init");
         check_pt(::pthread_atfork(prepare, in_parent, in_child), "pthread_atfork");
-        std::cout << "parent: prepare() locks a RECURSIVE mutex, then fork()\n";
-        std::cout.flush();  // else the child inherits our buffer and prints it again
+        std::cout << "parent: prepare() locks a RECURSIVE mutex, then fork()\n" << std::flush;
         Child c(check(::fork(), "fork"));
         if (c.pid == 0) child();
-
         int status = 0;  // the child ends by itself: it makes no blocking call
         check(::waitpid(std::exchange(c.pid, -1), &status, 0), "waitpid");
         const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;

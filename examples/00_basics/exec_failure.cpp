@@ -76,11 +76,9 @@ int main(int argc, char* argv[]) {
                   << (ran ? " ✓ exec worked" : " ✗") << '\n';
 
         const int err = run_program("no-such-program-for-this-tutorial", status);
-        const bool told =
-            err == ENOENT && WIFEXITED(status) && WEXITSTATUS(status) == 127;
+        const bool told = err == ENOENT && WIFEXITED(status) && WEXITSTATUS(status) == 127;
         std::cout << "exec(\"no-such-program...\"): the pipe carried errno " << err
-                  << " ("
-                  << std::strerror(err) << "), exit status "
+                  << " (" << std::strerror(err) << "), exit status "
                   << (WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status))
                   << (told ? " ✓ the parent knows why" : " ✗") << '\n';
         return (ran && told) ? 0 : 1;
