@@ -31,7 +31,7 @@ public:
         : target_(std::move(target)), name_(std::move(name)) {}
     Process(const Process&) = delete;
     Process& operator=(const Process&) = delete;
-    virtual ~Process() {  // still running? kill it and reap it: no orphan, no zombie
+    virtual ~Process() {  // still running? kill and reap it (a killed parent runs no destructor)
         if (pid_ > 0 && !exitcode_ && ::kill(pid_, SIGKILL) == 0)
             ::waitpid(pid_, nullptr, 0);
     }

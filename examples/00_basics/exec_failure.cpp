@@ -72,14 +72,14 @@ int main(int argc, char* argv[]) {
         const int ok_err = run_program("true", status);
         const bool ran = ok_err == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
         std::cout << "exec(\"true\"): the pipe closed with no data, exit status "
-                  << WEXITSTATUS(status) << (ran ? " ✓ exec worked" : " ✗") << '\n';
+                  << (WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status))
+                  << (ran ? " ✓ exec worked" : " ✗") << '\n';
 
         const int err = run_program("no-such-program-for-this-tutorial", status);
-        const bool told =
-            err == ENOENT && WIFEXITED(status) && WEXITSTATUS(status) == 127;
+        const bool told = err == ENOENT && WIFEXITED(status) && WEXITSTATUS(status) == 127;
         std::cout << "exec(\"no-such-program...\"): the pipe carried errno " << err
-                  << " ("
-                  << std::strerror(err) << "), exit status " << WEXITSTATUS(status)
+                  << " (" << std::strerror(err) << "), exit status "
+                  << (WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status))
                   << (told ? " ✓ the parent knows why" : " ✗") << '\n';
         return (ran && told) ? 0 : 1;
     } catch (const std::exception& e) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <iostream>
 #include <stdexcept>
@@ -119,9 +120,25 @@ int stubborn_worker(int ready_fd) {
 // ANCHOR_END: workers
 
 // ANCHOR: stop
-// join(timeout) on a pidfd: true if the child ended in time (see timed_join).
+// Without pidfds (Linux < 5.3, or a seccomp filter that refuses pidfd_open):
+// ask waitid(WNOHANG) every 5 ms until the deadline; WNOWAIT leaves it unreaped.
+bool join_by_polling(pid_t pid, int ms) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    for (;;) {
+        siginfo_t info{};
+        check(::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT),
+              "waitid");
+        if (info.si_pid != 0) return true;  // it ended (a zombie now)
+        if (ms >= 0 && std::chrono::steady_clock::now() >= deadline) return false;
+        ::usleep(5000);
+    }
+}
+
+// join(timeout) on a pidfd: true if the child ended in time (see join_timeout).
 bool join(pid_t pid, int timeout_ms) {
-    Fd pidfd(check(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)), "pidfd_open"));
+    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (fd == -1 && (errno == ENOSYS || errno == EPERM)) return join_by_polling(pid, timeout_ms);
+    Fd pidfd(check(fd, "pidfd_open"));
     pollfd p{pidfd.get(), POLLIN, 0};
     return check(::poll(&p, 1, timeout_ms), "poll") == 1;
 }

@@ -74,7 +74,8 @@ int main(int argc, char* argv[]) {
         check(::waitpid(child.pid, &status, 0), "waitpid");  // the pidfd did not reap
         child.pid = -1;
         const bool ok = ended && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        std::cout << "after \"go\": join() -> exitcode " << WEXITSTATUS(status)
+        std::cout << "after \"go\": join() -> exitcode "  // Py: -N if killed by signal N
+                  << (WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status))
                   << (ok ? " ✓" : " ✗") << '\n';
         return (!early && alive && ok) ? 0 : 1;
     } catch (const std::exception& e) {

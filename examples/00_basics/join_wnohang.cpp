@@ -79,10 +79,10 @@ int main(int argc, char* argv[]) {
         int status = 0;  // a blocking waitpid is join() with no limit: it is ending now
         check(::waitpid(child.pid, &status, 0), "waitpid");
         child.pid = -1;
-        const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        std::cout << "after \"go\": join() -> exitcode " << WEXITSTATUS(status)
-                  << (ok ? " ✓" : " ✗") << '\n';
-        return (!early && alive && ok) ? 0 : 1;
+        const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+        std::cout << "after \"go\": join() -> exitcode " << code  // as Python's: -N for signal N
+                  << (code == 0 ? " ✓" : " ✗") << '\n';
+        return (!early && alive && code == 0) ? 0 : 1;
     } catch (const std::exception& e) {
         std::cerr << "join_wnohang: " << e.what() << '\n';
         return 1;

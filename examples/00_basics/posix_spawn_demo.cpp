@@ -81,7 +81,8 @@ bool spawn_and_capture() {
     const bool four = WIFEXITED(status) && WEXITSTATUS(status) == 4;
     std::cout << "posix_spawnp gave pid " << pid << "; sh printed \""
               << printed.substr(0, printed.find('\n')) << '"' << (same ? " ✓" : " ✗")
-              << "\nsh exited with status " << WEXITSTATUS(status) << (four ? " ✓" : " ✗")
+              << "\nsh exited with status " << (WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status))
+              << (four ? " ✓" : " ✗")
               << '\n';
     return same && four;
 }

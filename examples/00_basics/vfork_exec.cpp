@@ -38,7 +38,7 @@ int main(int argc, char* argv[]) {
         std::cout.flush();  // the child shares our memory, our buffer included
         const pid_t pid = ::vfork();
         if (pid == 0) {  // on the parent's stack: exec or _exit, not even a function call
-            ::execlp("true", "true", static_cast<char*>(nullptr));
+            ::execl("/bin/true", "true", static_cast<char*>(nullptr));  // no PATH search
             _exit(127);  // exec failed; never return, never call exit()
         }
         Child child(check(pid, "vfork"));  // only the parent gets here
@@ -46,7 +46,8 @@ int main(int argc, char* argv[]) {
         check(::waitpid(child.pid, &status, 0), "waitpid");
         child.pid = -1;  // reaped
         const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        std::cout << "vfork() + exec(\"true\"): exit status " << WEXITSTATUS(status)
+        std::cout << "vfork() + exec(\"true\"): exit status "
+                  << (WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status))
                   << (ok ? " ✓ the program ran" : " ✗") << '\n';
         return ok ? 0 : 1;
     } catch (const std::exception& e) {

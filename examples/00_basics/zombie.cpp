@@ -68,7 +68,8 @@ int main(int argc, char* argv[]) {
         const char after = proc_state(child.pid);
         child.pid = -1;  // reaped: the PID may now be reused, never signal it again
         const bool gone = after == '?' && WIFEXITED(status) && WEXITSTATUS(status) == 7;
-        std::cout << "after waitpid: exit status " << WEXITSTATUS(status)
+        std::cout << "after waitpid: exit status "
+                  << (WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status))
                   << " collected, /proc/<pid> "
                   << (after == '?' ? "is gone" : "still exists")
                   << (gone ? " ✓" : " ✗") << '\n';

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <iostream>
 #include <new>
@@ -18,7 +19,7 @@
 namespace {
 
 constexpr int kWorkers = 4;
-constexpr long kIncrements = 5000;  // per worker, as in locks_broken.cpp
+constexpr long kIncrements = 1000;  // per worker, as in locks_broken.cpp
 
 // A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
@@ -60,12 +61,19 @@ struct Shared {  // built in a MAP_SHARED mapping before fork()
     ~Shared() { pthread_mutex_destroy(&mutex); }
 };
 
+// Spins ~20 us between read and write, so another process runs in that window.
+// (Not sched_yield(): on a loaded machine one yield can cost a whole time slice.)
+void widen_window() {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+    while (std::chrono::steady_clock::now() < end) {}
+}
+
 void increment_with_mutex(Shared& s) {
 #ifndef BREAK_NO_LOCK  // "Break it" on the page: build with -DBREAK_NO_LOCK
     check_pt(pthread_mutex_lock(&s.mutex), "pthread_mutex_lock");
 #endif
     const long value = s.counter;
-    ::sched_yield();  // the same wide window as in the broken version: now harmless
+    widen_window();  // the same wide window as in the broken version: now harmless
     s.counter = value + 1;
 #ifndef BREAK_NO_LOCK
     check_pt(pthread_mutex_unlock(&s.mutex), "pthread_mutex_unlock");

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <iostream>
 #include <new>
@@ -16,7 +17,7 @@
 namespace {
 
 constexpr int kWorkers = 4;
-constexpr long kIncrements = 5000;  // per worker
+constexpr long kIncrements = 1000;  // per worker
 constexpr int kMaxRounds = 20;      // a race is likely, never certain: try again
 
 // A failed call throws, naming the call; main prints it.
@@ -36,12 +37,19 @@ struct Shared {  // built in a MAP_SHARED mapping before fork()
     std::atomic<int> ready{0};  // start gate: all workers run at the same time
 };
 
+// Spins ~20 us between read and write, so another process runs in that window.
+// (Not sched_yield(): on a loaded machine one yield can cost a whole time slice.)
+void widen_window() {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+    while (std::chrono::steady_clock::now() < end) {}
+}
+
 // `counter += 1` written out as the steps it really is. Each step is atomic on
 // its own (so this is not undefined behaviour), but the sequence is not:
 // another process can write between our read and our write.
 void unsafe_increment(std::atomic<long>& counter) {
     const long value = counter.load(std::memory_order_relaxed);  // 1. read
-    ::sched_yield();  // widen the window: let another process run right here
+    widen_window();  // another process can run right here
     counter.store(value + 1, std::memory_order_relaxed);  // 2. add, 3. write
 }
 

@@ -4,7 +4,6 @@
 // Every lock in this chapter lives in such a mapping.
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -76,10 +75,8 @@ int main(int argc, char* argv[]) {
         int status = 0;
         check(::waitpid(child.pid, &status, 0), "waitpid");  // the child ends by itself
         child.pid = -1;  // reaped
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            std::cerr << "shared_mapping: the child failed\n";
-            return 1;
-        }
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            throw std::runtime_error("the child failed");
         std::cout << "child wrote 42 to both counters\n"
                   << "private counter in the parent: " << private_counter.value
                   << " (fork gave the child its own copy)\n"
