@@ -57,10 +57,7 @@ const struct { const char* text; unsigned priority; } jobs[] = {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-    if (argc > 1) {
-        std::fprintf(stderr, "usage: %s\n", argv[0]);
-        return 2;
-    }
+    if (argc > 1) { std::fprintf(stderr, "usage: %s\n", argv[0]); return 2; }
     try {
         OwnedQueue queue("/priority_queue_example-" + std::to_string(::getpid()));
         std::fflush(stdout);             // else the child prints our buffer again

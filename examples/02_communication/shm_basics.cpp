@@ -66,10 +66,7 @@ int attach_and_reply(const char* name) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-    if (argc > 1) {
-        std::fprintf(stderr, "usage: %s\n", argv[0]);
-        return 2;
-    }
+    if (argc > 1) { std::fprintf(stderr, "usage: %s\n", argv[0]); return 2; }
     try {
         ShmName name{"/shm_basics-" + std::to_string(::getpid())};
         // O_EXCL: fail rather than share a stale object of the same name.

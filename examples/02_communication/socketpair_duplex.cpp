@@ -50,10 +50,7 @@ int squaring_server(int fd) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-    if (argc > 1) {
-        std::fprintf(stderr, "usage: %s\n", argv[0]);
-        return 2;
-    }
+    if (argc > 1) { std::fprintf(stderr, "usage: %s\n", argv[0]); return 2; }
     try {
         int sv[2];
         check(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), "socketpair");
