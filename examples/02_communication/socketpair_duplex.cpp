@@ -57,11 +57,9 @@ int main(int argc, char* argv[]) {
         std::fflush(stdout);             // else the child prints our buffer again
         Child child(check(::fork(), "fork"));
         if (child.pid == 0) {            // the child ends here, whatever happens
+            ::close(sv[0]);          // each side keeps only its own end
             int code = 1;
-            try {
-                ::close(sv[0]);          // each side keeps only its own end
-                code = squaring_server(sv[1]);
-            } catch (const std::exception& e) {
+            try { code = squaring_server(sv[1]); } catch (const std::exception& e) {
                 std::fprintf(stderr, "socketpair_duplex (child): %s\n", e.what());
             } catch (...) {}
             _exit(code);
