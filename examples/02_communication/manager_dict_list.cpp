@@ -2,22 +2,19 @@
 // list; other processes use them through proxy objects that send each
 // operation over a Unix socket and wait for the reply.
 // Python: with Manager() as m: d = m.dict(); l = m.list(); d['k'] = 1
-#include <atomic>
+// (what one proxy call costs: proxy_cost.cpp).
 #include <cerrno>
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <deque>
 #include <map>
-#include <new>
 #include <sstream>
 #include <string>
 #include <vector>
 #include <stdexcept>
 #include <system_error>
 #include <poll.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -185,19 +182,6 @@ int client(const Address& manager, int id) {
     return 0;
 }
 
-// The same counting without a manager: one atomic in shared memory.
-double shared_memory_ns_per_increment(int n) {
-    void* p = ::mmap(nullptr, sizeof(std::atomic<long>), PROT_READ | PROT_WRITE,
-                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) check(-1, "mmap");
-    auto* counter = new (p) std::atomic<long>(0);
-    auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < n; ++i) counter->fetch_add(1);
-    const std::chrono::duration<double, std::nano> dt = std::chrono::steady_clock::now() - t0;
-    ::munmap(p, sizeof(std::atomic<long>));
-    return dt.count() / n;
-}
-
 }  // namespace
 
 int main(int argc, char**) {
@@ -225,19 +209,6 @@ int main(int argc, char**) {
         std::printf("d.set(k, d.get(k) + 1), two calls: racy = %ld of %ld, %ld lost\n", racy,
                     expected, expected - racy);
         std::printf("list has %ld items (expected %d)\n", items, clients);
-
-        // Cost of convenience: every proxy call is a round trip to the server.
-        constexpr int calls = 2000;
-        auto t0 = std::chrono::steady_clock::now();
-        for (int i = 0; i < calls; ++i) d.add("timing", 1);
-        std::chrono::duration<double, std::micro> dt = std::chrono::steady_clock::now() - t0;
-        double proxy_ns = dt.count() * 1000 / calls;
-        double shm_ns = shared_memory_ns_per_increment(1'000'000);
-        std::printf("one proxy call: %.1f us; one atomic increment in shared memory: %.1f ns\n",
-                    proxy_ns / 1000, shm_ns);
-        // A figure to read, not a claim to enforce: it varies with the machine.
-        std::printf("a proxy call costs %.0fx an increment in shared memory: use the manager for "
-                    "convenience, not for speed\n", proxy_ns / shm_ns);
 
         conn.call("shutdown");
         ok = (server.wait() == 0) && ok && hits == expected && items == clients;

@@ -47,10 +47,7 @@ long limit(const char* file) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-    if (argc > 1) {
-        std::fprintf(stderr, "usage: %s\n", argv[0]);
-        return 2;
-    }
+    if (argc > 1) { std::fprintf(stderr, "usage: %s\n", argv[0]); return 2; }
     try {
         std::printf("system limits: msg_max=%ld msgsize_max=%ld queues_max=%ld\n",
                     limit("msg_max"), limit("msgsize_max"), limit("queues_max"));

@@ -44,10 +44,7 @@ int writer(int fd, int w) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-    if (argc > 1) {
-        std::fprintf(stderr, "usage: %s\n", argv[0]);
-        return 2;
-    }
+    if (argc > 1) { std::fprintf(stderr, "usage: %s\n", argv[0]); return 2; }
     try {
         int fds[2];
         check(::pipe(fds), "pipe");
@@ -56,11 +53,9 @@ int main(int argc, char* argv[]) {
             std::fflush(stdout);         // else a child prints our buffer again
             children.emplace_back(check(::fork(), "fork"));
             if (children.back().pid == 0) {  // a child ends here, whatever happens
+                ::close(fds[0]);
                 int code = 1;
-                try {
-                    ::close(fds[0]);
-                    code = writer(fds[1], w);
-                } catch (const std::exception& e) {
+                try { code = writer(fds[1], w); } catch (const std::exception& e) {
                     std::fprintf(stderr, "pipe_atomic (child): %s\n", e.what());
                 } catch (...) {}
                 _exit(code);

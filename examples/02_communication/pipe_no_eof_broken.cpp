@@ -43,10 +43,7 @@ bool drain_until_eof(int fd, std::string& out) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-    if (argc > 1) {
-        std::fprintf(stderr, "usage: %s\n", argv[0]);
-        return 2;
-    }
+    if (argc > 1) { std::fprintf(stderr, "usage: %s\n", argv[0]); return 2; }
     try {
         int fds[2];
         check(::pipe(fds), "pipe");

@@ -59,10 +59,7 @@ int consume(int in, int results) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-    if (argc > 1) {
-        std::fprintf(stderr, "usage: %s\n", argv[0]);
-        return 2;
-    }
+    if (argc > 1) { std::fprintf(stderr, "usage: %s\n", argv[0]); return 2; }
     try {
         int jobs[2], results[2];
         check(::pipe2(jobs, O_DIRECT), "pipe2");   // O_DIRECT: packet mode

@@ -38,10 +38,7 @@ int writer(int fd) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-    if (argc > 1) {
-        std::fprintf(stderr, "usage: %s\n", argv[0]);
-        return 2;
-    }
+    if (argc > 1) { std::fprintf(stderr, "usage: %s\n", argv[0]); return 2; }
     try {
         int fds[2];
         check(::pipe(fds), "pipe");      // fds[0] reads, fds[1] writes

@@ -61,10 +61,7 @@ int producer(const char* name) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-    if (argc > 1) {
-        std::fprintf(stderr, "usage: %s\n", argv[0]);
-        return 2;
-    }
+    if (argc > 1) { std::fprintf(stderr, "usage: %s\n", argv[0]); return 2; }
     try {
         constexpr long msg_size = 128;
         OwnedQueue queue("/posix_mq-" + std::to_string(::getpid()), 4, msg_size);

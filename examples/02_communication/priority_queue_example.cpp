@@ -4,14 +4,11 @@
 // Manager around queue.PriorityQueue. Here the kernel does it.
 #include <fcntl.h>
 #include <mqueue.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -39,14 +36,6 @@ struct OwnedQueue {
     mqd_t mq;
 };
 
-// Owns a child: if we leave early, it is killed and reaped.
-struct Child {
-    explicit Child(pid_t p) : pid(p) {}
-    Child(const Child&) = delete;
-    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
-    pid_t pid;
-};
-
 // Sent in this order on purpose: priorities mixed, two jobs share priority 5.
 // 0 is the lowest priority; Linux allows up to 32767.
 const struct { const char* text; unsigned priority; } jobs[] = {
@@ -57,33 +46,14 @@ const struct { const char* text; unsigned priority; } jobs[] = {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-    if (argc > 1) {
-        std::fprintf(stderr, "usage: %s\n", argv[0]);
-        return 2;
-    }
+    if (argc > 1) { std::fprintf(stderr, "usage: %s\n", argv[0]); return 2; }
     try {
         OwnedQueue queue("/priority_queue_example-" + std::to_string(::getpid()));
-        std::fflush(stdout);             // else the child prints our buffer again
-        Child child(check(::fork(), "fork"));
-        if (child.pid == 0) {            // the sender ends here, whatever happens
-            int code = 1;
-            try {
-                for (const auto& j : jobs)
-                    check(::mq_send(queue.mq, j.text, std::strlen(j.text), j.priority), "mq_send");
-                code = 0;
-            } catch (const std::exception& e) {
-                std::fprintf(stderr, "priority_queue_example (child): %s\n", e.what());
-            } catch (...) {}
-            _exit(code);
-        }
-        // Only a sender that finished has queued all six: else mq_receive() would
-        // wait for a message that never comes. Queued first, received after:
-        // the order we see is decided by the priorities alone.
-        int status = 0;
-        check(::waitpid(child.pid, &status, 0), "waitpid");
-        child.pid = -1;                  // reaped
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            throw std::runtime_error("the sender failed");
+        // All six are queued before the first is received, so the order we see
+        // is decided by the priorities alone. The sender could as well be
+        // another process that knows the name (posix_mq.cpp).
+        for (const auto& j : jobs)
+            check(::mq_send(queue.mq, j.text, std::strlen(j.text), j.priority), "mq_send");
         std::vector<std::string> got;
         char buf[64];                    // must be >= mq_msgsize, or EMSGSIZE
         for (size_t i = 0; i < std::size(jobs); ++i) {

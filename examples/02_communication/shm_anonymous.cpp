@@ -45,10 +45,7 @@ long ordinary_global = 0;
 }  // namespace
 
 int main(int argc, char* argv[]) {
-    if (argc > 1) {
-        std::fprintf(stderr, "usage: %s\n", argv[0]);
-        return 2;
-    }
+    if (argc > 1) { std::fprintf(stderr, "usage: %s\n", argv[0]); return 2; }
     try {
         Mapping shared(MAP_SHARED);      // both made before fork()
         Mapping priv(MAP_PRIVATE);

@@ -84,10 +84,7 @@ int open_or_create(const char* name, const char* who) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-    if (argc > 1) {
-        std::fprintf(stderr, "usage: %s\n", argv[0]);
-        return 2;
-    }
+    if (argc > 1) { std::fprintf(stderr, "usage: %s\n", argv[0]); return 2; }
     const std::string name = "/shm_open_or_create-" + std::to_string(::getpid());
     try {
         std::fflush(stdout);             // else the child prints our buffer again

@@ -50,21 +50,16 @@ int squaring_server(int fd) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-    if (argc > 1) {
-        std::fprintf(stderr, "usage: %s\n", argv[0]);
-        return 2;
-    }
+    if (argc > 1) { std::fprintf(stderr, "usage: %s\n", argv[0]); return 2; }
     try {
         int sv[2];
         check(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), "socketpair");
         std::fflush(stdout);             // else the child prints our buffer again
         Child child(check(::fork(), "fork"));
         if (child.pid == 0) {            // the child ends here, whatever happens
+            ::close(sv[0]);          // each side keeps only its own end
             int code = 1;
-            try {
-                ::close(sv[0]);          // each side keeps only its own end
-                code = squaring_server(sv[1]);
-            } catch (const std::exception& e) {
+            try { code = squaring_server(sv[1]); } catch (const std::exception& e) {
                 std::fprintf(stderr, "socketpair_duplex (child): %s\n", e.what());
             } catch (...) {}
             _exit(code);
