@@ -1,0 +1,135 @@
+// bounded_queue.cpp - a bounded queue in shared memory: a ring of 8 slots, a
+// process-shared mutex and two condition variables. A full queue stops the
+// producers (back-pressure). Python: Queue(maxsize=8), put() and get().
+#include <poll.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <iostream>
+#include <new>
+#include <system_error>
+#include <vector>
+
+constexpr int kCapacity = 8, kProducers = 3, kConsumers = 2, kItems = 3000;
+
+// A failed call throws, naming the call; pthread_* return the error instead.
+int check(int rc, const char* what) {
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
+    return rc;
+}
+void check_pt(int err, const char* what) {
+    if (err != 0) throw std::system_error(err, std::generic_category(), what);
+}
+
+struct BoundedQueue {  // lives in a MAP_SHARED mapping, used by every process
+    pthread_mutex_t mutex;
+    pthread_cond_t not_full, not_empty;  // producers wait for room, consumers for items
+    int head = 0, tail = 0, count = 0, max_count = 0;
+    long full_waits = 0, slots[kCapacity] = {};
+    std::atomic<int> times_consumed[kItems] = {};  // each must end at exactly 1
+
+    BoundedQueue() {
+        pthread_mutexattr_t ma;
+        pthread_mutexattr_init(&ma);
+        pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);  // several processes
+        check_pt(pthread_mutex_init(&mutex, &ma), "pthread_mutex_init");
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+        check_pt(pthread_cond_init(&not_full, &ca), "pthread_cond_init");
+        check_pt(pthread_cond_init(&not_empty, &ca), "pthread_cond_init");
+    }
+    void put(long item) {
+        check_pt(pthread_mutex_lock(&mutex), "pthread_mutex_lock");
+        full_waits += count == kCapacity;
+        // while, not if: another producer may take the slot before we wake up
+        while (count == kCapacity) pthread_cond_wait(&not_full, &mutex);
+        slots[tail] = item, tail = (tail + 1) % kCapacity;
+        max_count = std::max(max_count, ++count);
+        pthread_cond_signal(&not_empty);
+        pthread_mutex_unlock(&mutex);
+    }
+    long get() {
+        check_pt(pthread_mutex_lock(&mutex), "pthread_mutex_lock");
+        while (count == 0) pthread_cond_wait(&not_empty, &mutex);
+        const long item = slots[head];
+        head = (head + 1) % kCapacity, --count;
+        pthread_cond_signal(&not_full);
+        pthread_mutex_unlock(&mutex);
+        return item;
+    }
+};
+
+// Forks a child that runs body() and ends in _exit, whatever happens.
+template <class Body> pid_t spawn(Body body) {
+    std::cout.flush();  // else the child prints our buffered text again
+    const pid_t pid = check(::fork(), "fork");
+    if (pid != 0) return pid;
+    int code = 1;
+    try { body(); code = 0; } catch (...) {}
+    _exit(code);
+}
+
+// Waits at most 20 s for a child (a pidfd is readable once it has ended): a dead
+// consumer leaves producers waiting for room for ever. true if it exited with 0.
+bool wait_bounded(pid_t pid) {
+    const int pidfd = check(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)), "pidfd_open");
+    pollfd p{pidfd, POLLIN, 0};
+    const int ready = ::poll(&p, 1, 20'000);
+    ::close(pidfd);
+    if (check(ready, "poll") == 0) throw std::runtime_error("a child did not finish in time");
+    int status = 0;
+    check(::waitpid(pid, &status, 0), "waitpid");
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// The owners: the shared mapping, and the children (killed and reaped if we leave early).
+struct SharedQueue {
+    void* m = ::mmap(nullptr, sizeof(BoundedQueue), PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);  // the children share it
+    SharedQueue() { if (m == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap"); }
+    ~SharedQueue() { ::munmap(m, sizeof(BoundedQueue)); }
+};
+struct Children {
+    std::vector<pid_t> pids;
+    ~Children() { for (pid_t pid : pids) if (::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
+};
+
+int main(int argc, char* argv[]) {
+    if (argc > 1) return std::cerr << "usage: " << argv[0] << '\n', 2;
+    try {
+        SharedQueue shared;
+        auto& q = *new (shared.m) BoundedQueue;
+        std::cout << "bounded queue: " << kCapacity << " slots, " << kProducers
+                  << " producers, " << kConsumers << " consumers, " << kItems << " items\n";
+        Children children;  // destroyed before the mapping
+        for (int c = 0; c < kConsumers; ++c)  // each takes its share: the count is known
+            children.pids.push_back(spawn([&q] {
+                for (int i = 0; i < kItems / kConsumers; ++i) q.times_consumed[q.get()]++;
+            }));
+        for (int p = 0; p < kProducers; ++p)  // item numbers are unique across producers
+            children.pids.push_back(spawn([&q, p] {
+                for (int i = p; i < kItems; i += kProducers) q.put(i);
+            }));
+        bool ok = true;
+        for (auto& pids = children.pids; !pids.empty(); pids.pop_back())
+            ok = wait_bounded(pids.back()) && ok;  // reaped: no longer ours to kill
+        const auto once = std::count(std::begin(q.times_consumed), std::end(q.times_consumed), 1);
+        std::cout << "items consumed exactly once: " << once << " of " << kItems << '\n'
+                  << "highest occupancy: " << q.max_count << " (capacity " << kCapacity << ")\n"
+                  << "a producer found the queue full " << q.full_waits << " times and waited\n";
+        ok = ok && once == kItems && q.max_count <= kCapacity;
+        std::cout << (ok ? "OK: nothing lost, nothing duplicated, never over capacity\n" : "FAILED\n");
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::cerr << "bounded_queue: " << e.what() << '\n';
+        return 1;
+    }
+}
