@@ -1,12 +1,8 @@
-// daemon_process.cpp — Python's daemon=True versus a real Unix daemon.
+// daemon_process.cpp — a real Unix daemon, the opposite of Python's daemon=True.
 //
-// Part 1: "daemon=True" means "this child must not outlive its parent".
-//         Linux offers prctl(PR_SET_PDEATHSIG): the kernel signals the child
-//         when its parent dies. We also close the race in which the parent
-//         dies *before* the child has called prctl.
-// Part 2: a Unix daemon is the opposite: a process detached from its parent,
-//         session and terminal (double fork, setsid, umask, chdir, closing
-//         descriptors). Ours does three ticks of work and ends by itself.
+// A Unix daemon is a process detached from its parent, session and terminal
+// (double fork, setsid, umask, chdir, closing descriptors). Ours checks each
+// property, reports through a pipe, does three ticks of work and ends by itself.
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -79,26 +75,6 @@ void write_line(int fd, const std::string& line) {
     if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) std::_Exit(10);
 }
 
-// ---------------------------------------------------------------- part 1
-
-/// Runs in the grandchild: ask to be killed when the parent dies, then
-/// make sure the parent was still alive when we asked.
-[[noreturn]] void guarded_child(pid_t expected_parent, int ready_fd, bool late) {
-    if (late) {
-        // Simulate bad luck: we are descheduled until the parent has already died.
-        while (::getppid() == expected_parent) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    if (::prctl(PR_SET_PDEATHSIG, SIGTERM) == -1) std::_Exit(11);
-    // Why compare? If the parent died before prctl(), no signal will ever come:
-    // we were already re-parented. The pid saved before fork() tells us.
-    if (::getppid() != expected_parent) std::_Exit(3);   // parent gone: leave now
-    write_line(ready_fd, "armed");
-    // A daemon=True child would work forever; ours gives up after 5 s so that a
-    // broken kernel feature cannot hang the example.
-    std::this_thread::sleep_for(std::chrono::seconds(5));
-    std::_Exit(4);
-}
-
 /// Runs `body` in a forked child, which ends here whatever happens: never in main's code.
 template <class Body>
 [[noreturn]] void run_child(Body body) {
@@ -109,33 +85,6 @@ template <class Body>
     }
     _exit(1);
 }
-
-/// Forks a "parent" that forks a guarded child and then dies.
-/// Returns the child's status (we adopt the orphan: we are a subreaper).
-int parent_dies_first(bool late) {
-    Pipe ready;
-    std::cout.flush();
-    pid_t parent = check(::fork(), "fork");
-    if (parent == 0) run_child([&] {
-        pid_t me = ::getpid();                      // saved BEFORE fork()
-        pid_t child = check(::fork(), "fork");
-        if (child == 0) guarded_child(me, ready.write_end.get(), late);
-        ready.write_end.reset();                    // a dead child now means EOF, not a hang
-        if (!late) {                                // wait until the child is armed
-            char buf[8];
-            if (::read(ready.read_end.get(), buf, sizeof buf) <= 0) _exit(13);
-        }
-        _exit(0);                                   // the parent dies here
-    });
-    ready.write_end.reset();
-    int parent_status = wait_for(parent);
-    if (!WIFEXITED(parent_status) || WEXITSTATUS(parent_status) != 0)
-        throw std::runtime_error("the middle process failed: " + describe(parent_status));
-    // The orphan was re-parented to us (PR_SET_CHILD_SUBREAPER): reap it.
-    return wait_for(-1);
-}
-
-// ---------------------------------------------------------------- part 2
 
 /// Runs in the daemon: checks what daemonizing achieved and reports through
 /// `report` (fd 3 after the clean-up), then does a little finite work.
@@ -209,26 +158,8 @@ pid_t daemonize(int report_fd) {
     return daemon_pid;
 }
 
-/// Part 1: runs the guarded child twice, in the normal order and in the racy one.
-bool demo_die_with_parent() {
-    std::cout << "Part 1: daemon=True -- the child must die with its parent\n";
-    int normal = parent_dies_first(false);
-    std::cout << "child armed with PR_SET_PDEATHSIG, then its parent exited: child "
-              << describe(normal) << '\n';
-    bool killed = WIFSIGNALED(normal) && WTERMSIG(normal) == SIGTERM;
-    std::cout << (killed ? "ok: the kernel killed the child when its parent died\n"
-                         : "FAIL: the child outlived its parent\n");
-    int late = parent_dies_first(true);
-    std::cout << "child armed only after its parent had exited: child " << describe(late) << '\n';
-    bool noticed = WIFEXITED(late) && WEXITSTATUS(late) == 3;
-    std::cout << (noticed ? "ok: getppid() != saved parent pid, so the child left on its own\n"
-                          : "FAIL: the race went unnoticed\n");
-    return killed && noticed;
-}
-
-/// Part 2: starts a daemon, relays its report, and waits until it has ended.
+/// Starts a daemon, relays its report, and waits until it has ended.
 bool demo_unix_daemon() {
-    std::cout << "Part 2: a Unix daemon -- detached, finite, and reaped\n";
     Pipe report;
     pid_t daemon_pid = daemonize(report.write_end.get());
     report.write_end.reset();   // now only the daemon holds the write end
@@ -262,9 +193,7 @@ int main(int argc, char**) {
     // daemon is adopted by PID 1 (or by the nearest subreaper, e.g. systemd).
     try {
         check(::prctl(PR_SET_CHILD_SUBREAPER, 1), "prctl(PR_SET_CHILD_SUBREAPER)");
-        bool part1 = demo_die_with_parent();
-        bool part2 = demo_unix_daemon();
-        return part1 && part2 ? 0 : 1;
+        return demo_unix_daemon() ? 0 : 1;
     } catch (const std::exception& e) {
         std::cout.flush();
         std::cerr << "daemon_process: " << e.what() << '\n';

@@ -24,7 +24,6 @@ namespace {
 
 constexpr int kWorkers = 3;
 constexpr int kTasks = 9;
-pid_t g_main_pid = 0;
 
 // A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
@@ -154,8 +153,8 @@ public:
                     std::fprintf(stderr, "initializer_finalizer: worker %d: %s\n", id, e.what());
                 }
                 std::fflush(stdout);
-                // _exit, not exit: atexit handlers and static destructors were
-                // inherited from the parent and are the parent's business.
+                // _exit, not exit: the inherited atexit handlers and static
+                // destructors are the parent's business (see atexit_fork).
                 ::_exit(code);
             }
             pids_.push_back(pid);
@@ -189,12 +188,6 @@ private:
     std::vector<pid_t> pids_;
 };
 
-void parent_atexit() {
-    // Registered before fork(), so every child inherited it; children leave
-    // with _exit(), which is why this line appears exactly once.
-    std::printf("atexit handler ran in pid %s\n", ::getpid() == g_main_pid ? "of main" : "of a CHILD");
-}
-
 }  // namespace
 
 int main(int argc, char**) {
@@ -202,8 +195,6 @@ int main(int argc, char**) {
         std::fprintf(stderr, "usage: initializer_finalizer (takes no arguments)\n");
         return 2;
     }
-    g_main_pid = ::getpid();
-    if (std::atexit(parent_atexit) != 0) return 1;
     try {
 
     std::printf("starting %d workers; each runs its initializer once\n", kWorkers);

@@ -1,10 +1,6 @@
 // pdeathsig_thread.cpp — PR_SET_PDEATHSIG fires when the forking THREAD exits.
-//
-// The "parent" of PR_SET_PDEATHSIG is the thread that called fork(), not the
-// process. A pool that forks its workers from a helper thread (or from inside
-// std::async) loses every worker when that thread ends, while the program runs on.
-// Here a short-lived thread forks a child armed with PR_SET_PDEATHSIG(SIGTERM);
-// the thread returns, and the child is killed, though its parent process is alive.
+// A pool forking from a helper thread (or std::async) loses its workers when that thread
+// ends. A short-lived thread forks an armed child and returns: the child is killed.
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
@@ -14,7 +10,6 @@
 
 #include <cerrno>
 #include <csignal>
-#include <exception>
 #include <iostream>
 #include <stdexcept>
 #include <system_error>
@@ -22,6 +17,7 @@
 
 namespace {
 
+// A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
     if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
