@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <mqueue.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -36,20 +37,18 @@
 #include <map>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
+#include <system_error>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 namespace {
 
-[[noreturn]] void die(const char* what) {
-    std::perror(what);
-    std::exit(1);
-}
-
+// A failed call throws, naming the call; main prints it.
 long check(long rc, const char* what) {
-    if (rc == -1) die(what);
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
@@ -59,8 +58,8 @@ double micros(Clock::duration d) { return std::chrono::duration<double, std::mic
 
 struct Config {
     bool full = false;
-    int repeats = 5;                  // throughput runs per (channel, size)
-    std::size_t stream_bytes = 8 << 20;  // bytes per throughput run (before clamping)
+    int repeats = 3;                  // throughput runs per (channel, size)
+    std::size_t stream_bytes = 4 << 20;  // bytes per throughput run (before clamping)
     std::size_t max_msgs = 10000;     // cap on messages per throughput run
     std::size_t max_pings = 2000;     // cap on round trips per latency run
 };
@@ -88,10 +87,31 @@ private:
     int fd_;
 };
 
+// Every wait for the peer is bounded: a peer that died, or stopped sending,
+// ends the run with an error after this long instead of hanging it.
+constexpr int kPeerTimeoutMs = 10'000;
+
+[[noreturn]] void peer_silent(const char* what) {
+    throw std::runtime_error(std::string(what) + ": the peer was silent for 10 s");
+}
+
+/// Wait (at most kPeerTimeoutMs) until a non-blocking fd is ready for `events`.
+void wait_ready(int fd, short events) {
+    pollfd pfd{fd, events, 0};
+    int r;
+    while ((r = ::poll(&pfd, 1, kPeerTimeoutMs)) == -1 && errno == EINTR) {
+    }
+    if (check(r, "poll") == 0) peer_silent("poll");
+}
+
 void write_all(int fd, const std::byte* p, std::size_t n) {
     while (n > 0) {  // a stream may accept fewer bytes than asked: loop
         ssize_t w = ::write(fd, p, n);
         if (w == -1 && errno == EINTR) continue;
+        if (w == -1 && errno == EAGAIN) {  // full: wait for room, but not for ever
+            wait_ready(fd, POLLOUT);
+            continue;
+        }
         check(w, "write");
         p += w;
         n -= static_cast<std::size_t>(w);
@@ -102,11 +122,11 @@ void read_all(int fd, std::byte* p, std::size_t n) {
     while (n > 0) {  // a stream delivers bytes, not messages: loop until n arrived
         ssize_t r = ::read(fd, p, n);
         if (r == -1 && errno == EINTR) continue;
-        check(r, "read");
-        if (r == 0) {
-            std::fprintf(stderr, "read: unexpected end of stream\n");
-            std::exit(1);
+        if (r == -1 && errno == EAGAIN) {  // empty: wait for data, but not for ever
+            wait_ready(fd, POLLIN);
+            continue;
         }
+        if (check(r, "read") == 0) throw std::runtime_error("read: unexpected end of stream");
         p += r;
         n -= static_cast<std::size_t>(r);
     }
@@ -145,9 +165,10 @@ class PipeChannel : public Channel {
 public:
     PipeChannel() {
         int ab[2], ba[2];
-        check(::pipe2(ab, O_CLOEXEC), "pipe2");
+        // O_NONBLOCK: read_all and write_all wait in poll(), with a time-out.
+        check(::pipe2(ab, O_CLOEXEC | O_NONBLOCK), "pipe2");
         ab_r_ = Fd(ab[0]), ab_w_ = Fd(ab[1]);
-        check(::pipe2(ba, O_CLOEXEC), "pipe2");
+        check(::pipe2(ba, O_CLOEXEC | O_NONBLOCK), "pipe2");
         ba_r_ = Fd(ba[0]), ba_w_ = Fd(ba[1]);
         a_.out = ab_w_.get(), a_.in = ba_r_.get();
         b_.out = ba_w_.get(), b_.in = ab_r_.get();
@@ -177,7 +198,7 @@ private:
 
 std::unique_ptr<Channel> make_socketpair() {
     int sv[2];
-    check(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), "socketpair");
+    check(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv), "socketpair");
     return std::make_unique<SocketChannel>(Fd(sv[0]), Fd(sv[1]));
 }
 
@@ -196,9 +217,9 @@ std::unique_ptr<Channel> make_unix_socket() {
     check(::listen(listener.get(), 1), "listen");
     // connect() to a listening Unix socket completes at once (the kernel queues
     // it), so one process can make both ends and hand one to the child.
-    Fd client(static_cast<int>(check(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket")));
+    Fd client(static_cast<int>(check(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), "socket")));
     check(::connect(client.get(), sa, len), "connect");
-    Fd server(static_cast<int>(check(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC), "accept4")));
+    Fd server(static_cast<int>(check(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK), "accept4")));
     return std::make_unique<SocketChannel>(std::move(server), std::move(client));
 }
 // ANCHOR_END: streams
@@ -213,7 +234,7 @@ public:
         attr.mq_maxmsg = maxmsg;
         attr.mq_msgsize = static_cast<long>(msgsize);
         q_ = ::mq_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
-        if (q_ == static_cast<mqd_t>(-1)) die("mq_open");
+        if (q_ == static_cast<mqd_t>(-1)) throw std::system_error(errno, std::generic_category(), "mq_open");
         check(::mq_unlink(name.c_str()), "mq_unlink");
     }
     MessageQueue(const MessageQueue&) = delete;
@@ -225,18 +246,32 @@ private:
     mqd_t q_;
 };
 
+/// The moment kPeerTimeoutMs from now, on the clock mq_timed* use.
+timespec mq_deadline() {
+    timespec t{};
+    check(::clock_gettime(CLOCK_REALTIME, &t), "clock_gettime");
+    t.tv_sec += kPeerTimeoutMs / 1000;
+    return t;
+}
+
 struct MqEndpoint : Endpoint {
     mqd_t in{}, out{};
     std::size_t msgsize = 0;
     void send(const std::byte* p, std::size_t n) override {
-        while (::mq_send(out, reinterpret_cast<const char*>(p), n, 0) == -1)
-            if (errno != EINTR) die("mq_send");
+        timespec until = mq_deadline();  // a bounded wait when the queue is full
+        while (::mq_timedsend(out, reinterpret_cast<const char*>(p), n, 0, &until) == -1) {
+            if (errno == ETIMEDOUT) peer_silent("mq_timedsend");
+            if (errno != EINTR) check(-1, "mq_timedsend");
+        }
     }
     std::span<const std::byte> receive(std::byte* buf, std::size_t n) override {
+        timespec until = mq_deadline();
         ssize_t r;  // the buffer must be at least mq_msgsize bytes
-        while ((r = ::mq_receive(in, reinterpret_cast<char*>(buf), msgsize, nullptr)) == -1)
-            if (errno != EINTR) die("mq_receive");
-        if (static_cast<std::size_t>(r) != n) die("mq_receive: wrong size");
+        while ((r = ::mq_timedreceive(in, reinterpret_cast<char*>(buf), msgsize, nullptr, &until)) == -1) {
+            if (errno == ETIMEDOUT) peer_silent("mq_timedreceive");
+            if (errno != EINTR) check(-1, "mq_timedreceive");
+        }
+        if (static_cast<std::size_t>(r) != n) throw std::runtime_error("mq_timedreceive: wrong size");
         return {buf, n};
     }
 };
@@ -263,11 +298,14 @@ private:
 // ------------------------------------------------ shared-memory SPSC ring
 
 // ANCHOR: ring
+/// Sleep while word == expected: until woken, or for at most 1 s (the caller
+/// re-checks, and gives up when the peer has been silent for kPeerTimeoutMs).
 void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected) {
     // No FUTEX_PRIVATE_FLAG: the waker is another process mapping the same page.
+    timespec one_second{1, 0};
     long rc = ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT,
-                        expected, nullptr, nullptr, 0);
-    if (rc == -1 && errno != EAGAIN && errno != EINTR) die("futex(FUTEX_WAIT)");
+                        expected, &one_second, nullptr, 0);
+    if (rc == -1 && errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT) check(rc, "futex(FUTEX_WAIT)");
 }
 
 void futex_wake(std::atomic<std::uint32_t>& word) {
@@ -332,7 +370,9 @@ struct Ring {
             if (index.load() >= target) return;
         }
         wake_target = std::max(target, wake_target);
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(kPeerTimeoutMs);
         while (index.load() < target) {
+            if (std::chrono::steady_clock::now() > give_up) peer_silent("futex(FUTEX_WAIT)");
             std::uint32_t seen = w.seq.load();
             w.wake_at.store(wake_target);
             // Re-check after announcing: the publisher either sees wake_at and
@@ -363,7 +403,7 @@ struct Ring {
     /// A message and the padding before it always fit in kCapacity, because
     /// the padding is shorter than the message and a message <= kMaxSize.
     void send(const std::byte* p, std::size_t n) {
-        if (n == 0 || n > kMaxSize) die("Ring::send: bad message size");
+        if (n == 0 || n > kMaxSize) throw std::invalid_argument("Ring::send: bad message size");
         std::uint64_t before = head.load(std::memory_order_relaxed);  // end of the last message
         std::uint64_t start = place(before, n);
         for (std::size_t done = 0; done < n;) {
@@ -438,7 +478,7 @@ public:
     explicit RingChannel(bool copy_out) {
         void* p = ::mmap(nullptr, 2 * sizeof(Ring), PROT_READ | PROT_WRITE,
                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) die("mmap");
+        if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
         rings_ = static_cast<Ring*>(p);
         new (&rings_[0]) Ring;
         new (&rings_[1]) Ring;
@@ -460,14 +500,23 @@ private:
 
 // ANCHOR: child
 /// A forked child running fn(); killed and reaped if still running at scope exit.
+/// The child ends in _exit whatever fn() does: an exception never unwinds
+/// into the parent's code. It ends by itself: all its waits are bounded too.
 class Child {
 public:
     explicit Child(const std::function<void()>& fn) {
         std::fflush(stdout);  // unflushed output would be printed twice
         pid_ = static_cast<pid_t>(check(::fork(), "fork"));
         if (pid_ == 0) {
-            fn();
-            ::_exit(0);
+            int code = 0;
+            try {
+                fn();
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "ipc_benchmark peer: %s\n", e.what());
+                code = 1;
+            }
+            std::fflush(stdout);
+            ::_exit(code);
         }
     }
     Child(const Child&) = delete;
@@ -482,10 +531,7 @@ public:
         int status = 0;
         check(::waitpid(pid_, &status, 0), "waitpid");
         pid_ = -1;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            std::fprintf(stderr, "benchmark peer failed\n");
-            std::exit(1);
-        }
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error("the benchmark peer failed");
     }
 
 private:
@@ -551,11 +597,8 @@ void verify(std::span<const std::byte> msg, std::uint64_t seq) {
         std::memcpy(&word, msg.data() + 8 * j, 8);
         bad |= word ^ pattern(first + j);  // no branch per word: the loop vectorises
     }
-    if (bad != 0) {
-        std::fprintf(stderr, "message %llu arrived damaged or out of order\n",
-                     static_cast<unsigned long long>(seq));
-        std::exit(1);
-    }
+    if (bad != 0)
+        throw std::runtime_error("message " + std::to_string(seq) + " arrived damaged or out of order");
 }
 // ANCHOR_END: data
 
@@ -643,7 +686,7 @@ Spread measure_memcpy_verify(std::size_t size, std::size_t count, int repeats) {
 long read_proc_long(const char* path) {
     std::ifstream in(path);
     long v = 0;
-    if (!(in >> v)) die(path);
+    if (!(in >> v)) throw std::runtime_error(std::string("cannot read ") + path);
     return v;
 }
 
@@ -672,7 +715,7 @@ std::vector<Transport> transports(std::size_t mq_msgsize_max, long mq_msg_max) {
 std::string load_average() {
     std::ifstream in("/proc/loadavg");
     std::string first;
-    if (!(in >> first)) die("/proc/loadavg");
+    if (!(in >> first)) throw std::runtime_error("cannot read /proc/loadavg");
     return first;
 }
 
@@ -687,16 +730,7 @@ std::size_t clamp_count(std::size_t budget_bytes, std::size_t size, std::size_t 
 // whose two processes copy each message once and check it once, reaches at
 // least half of one process doing that copy and check. The copy-out ring, which
 // copies each message twice, is printed next to it for comparison.
-int main(int argc, char** argv) {
-    Config cfg;
-    for (int i = 1; i < argc; ++i) {
-        if (std::string_view(argv[i]) == "--full") {
-            cfg = Config{true, 15, std::size_t{64} << 20, 100000, 20000};
-        } else {
-            std::fprintf(stderr, "usage: %s [--full]\n", argv[0]);
-            return 2;
-        }
-    }
+void benchmark(const Config& cfg) {
     auto mq_msgsize_max = static_cast<std::size_t>(read_proc_long("/proc/sys/fs/mqueue/msgsize_max"));
     long mq_msg_max = read_proc_long("/proc/sys/fs/mqueue/msg_max");
     std::printf("mode: %s (%d throughput runs per point, up to %zu MiB per run; --full for more)\n",
@@ -771,5 +805,24 @@ int main(int argc, char** argv) {
     // ANCHOR_END: claim
     std::printf("load average at end: %s\n", load_average().c_str());
     std::printf("the target is reported, not enforced: the same figure varies 3x between machines\n");
-    return 0;
+}
+
+int main(int argc, char** argv) {
+    Config cfg;
+    for (int i = 1; i < argc; ++i) {
+        if (std::string_view(argv[i]) == "--full") {
+            cfg = Config{true, 15, std::size_t{64} << 20, 100000, 20000};
+        } else {
+            std::fprintf(stderr, "usage: %s [--full]\n", argv[0]);
+            return 2;
+        }
+    }
+    try {
+        benchmark(cfg);
+        return 0;
+    } catch (const std::exception& e) {  // the owners (Child, Fd, ...) have cleaned up
+        std::fflush(stdout);
+        std::fprintf(stderr, "ipc_benchmark: %s\n", e.what());
+        return 1;
+    }
 }
