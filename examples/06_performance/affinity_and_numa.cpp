@@ -1,5 +1,5 @@
-// affinity_and_numa.cpp — which CPUs may we use, how is memory laid out, and
-// what does pinning a process to a CPU (sched_setaffinity) change?
+// affinity_and_numa.cpp — which CPUs may we use, and what does pinning a
+// process to a CPU (sched_setaffinity) change? (numa_layout.cpp: the memory.)
 #include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -10,8 +10,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -44,39 +42,6 @@ void pin_to(int cpu) {
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     check(::sched_setaffinity(0, sizeof set, &set), "sched_setaffinity");  // 0 = this process
-}
-
-std::string first_line(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::string s;
-    std::getline(in, s);
-    return s;
-}
-
-/// The NUMA layout as the kernel publishes it: one nodeN directory per node,
-/// with the CPUs it owns (cpulist) and its memory (meminfo, "Node N MemTotal:").
-void print_numa_layout() {
-    namespace fs = std::filesystem;
-    const fs::path root = "/sys/devices/system/node";
-    std::vector<fs::path> nodes;
-    std::error_code ec;
-    for (auto& e : fs::directory_iterator(root, ec))
-        if (e.path().filename().string().rfind("node", 0) == 0 && e.is_directory()) nodes.push_back(e.path());
-    if (ec || nodes.empty()) {
-        std::printf("no NUMA information in %s (kernel without NUMA support)\n", root.c_str());
-        return;
-    }
-    std::sort(nodes.begin(), nodes.end());
-    std::printf("NUMA nodes in %s: %zu%s\n", root.c_str(), nodes.size(),
-                nodes.size() == 1 ? " (all memory is equally near every CPU)" : "");
-    for (auto& n : nodes) {
-        long mem_kib = 0;
-        std::ifstream in(n / "meminfo");
-        for (std::string word; in >> word;)
-            if (word == "MemTotal:" && in >> mem_kib) break;
-        std::printf("  %s: CPUs %s, memory %ld MiB\n", n.filename().c_str(), first_line(n / "cpulist").c_str(),
-                    mem_kib / 1024);
-    }
 }
 
 /// A forked child that runs `fn` and exits with its return value. Killed and
@@ -198,7 +163,6 @@ int run() {
     std::printf("usable CPUs (sched_getaffinity): %zu [", cpus.size());
     for (std::size_t i = 0; i < cpus.size(); ++i) std::printf(i ? " %d" : "%d", cpus[i]);
     std::printf("]; std::thread::hardware_concurrency() = %u\n", std::thread::hardware_concurrency());
-    print_numa_layout();
     std::printf("\n");
 
     bool ok = true;

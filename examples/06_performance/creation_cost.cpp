@@ -2,10 +2,10 @@
 // std::thread, vfork, fork, posix_spawn, fork+exec, and Python's
 // multiprocessing.Process with the fork and spawn start methods, measured in
 // the same run on the same machine. Median and [min..max] per creation.
+// (fork_page_tables.cpp: why fork gets slower as the parent grows.)
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,13 +25,6 @@
 #include <vector>
 
 extern char** environ;
-
-// Timings of instrumented code prove nothing: a sanitizer build prints them only.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kJudgeTiming = false;
-#else
-constexpr bool kJudgeTiming = true;
-#endif
 
 namespace {
 
@@ -134,25 +127,6 @@ void fork_exec_true() {
     }
     reap(pid);
 }
-
-/// Memory the parent has written: fork must copy the page tables that map it.
-class TouchedMemory {
-public:
-    explicit TouchedMemory(std::size_t bytes) : size_(bytes) {
-        void* p = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
-        data_ = static_cast<char*>(p);
-        check(::madvise(data_, size_, MADV_NOHUGEPAGE), "madvise");  // 4 KiB pages: many PTEs
-        for (std::size_t i = 0; i < size_; i += 4096) data_[i] = 1;
-    }
-    TouchedMemory(const TouchedMemory&) = delete;
-    TouchedMemory& operator=(const TouchedMemory&) = delete;
-    ~TouchedMemory() { ::munmap(data_, size_); }
-
-private:
-    std::size_t size_;
-    char* data_;
-};
 
 // ----------------------------------------------------------------- Python
 
@@ -265,19 +239,9 @@ int run(bool full) {
     Stats fork = time_each(n, fork_once);
     print_row("fork + _exit + waitpid", fork);
     Stats fork_call = time_fork_call(n);
-    Stats fork_big, vfork_big, fork_call_big;
-    {
-        TouchedMemory mem(std::size_t{128} << 20);
-        fork_big = time_each(n, fork_once);
-        vfork_big = time_each(n, vfork_once);
-        fork_call_big = time_fork_call(n);
-    }
-    print_row("fork, parent has 128 MiB touched", fork_big);
-    print_row("vfork, parent has 128 MiB touched", vfork_big);
     Stats thread_ctor = time_thread_ctor(n);
     print_row("std::thread constructor alone", thread_ctor);
     print_row("fork() call alone, small parent", fork_call);
-    print_row("fork() call alone, 128 MiB touched", fork_call_big);
     print_row("posix_spawn /bin/true + waitpid", time_each(n_exec, posix_spawn_true));
     print_row("fork + exec /bin/true + waitpid", time_each(n_exec, fork_exec_true));
 
@@ -296,30 +260,16 @@ int run(bool full) {
         if (!py_fork_stats) throw std::runtime_error("unexpected output from python3");
     }
 
-    // What the numbers show. A claim decides the exit status only if it held with
-    // a 2x margin in the worst of 30 runs on a machine whose CPUs were busy with a
-    // compile: of these, only the page-table copy does (worst 8.5x against 1.5x).
-    // A busy CPU can delay a thread's start or a vfork child as much as a fork,
-    // so those ratios (worst 1.8x and 2.7x seen) are reported, not enforced.
-    bool ok = true;
+    // What the numbers show: ratios to report, not laws to enforce. A busy CPU
+    // can delay a thread's start as much as a fork (worst 1.8x seen against the
+    // 2x expected), and Python's overhead over a bare fork depends on the machine.
     auto report = [](const char* text, double ratio, double expected) {
         std::printf("%-62s %6.1fx (expected > %.1fx; reported, not enforced)\n", text, ratio, expected);
     };
     std::printf("\n");
     report("a thread is cheaper to create than a process (fork()/thread)", fork_call.median / thread_ctor.median, 2);
-    const double growth = fork_call_big.median / fork_call.median;
-    const bool grows = growth > 1.5;
-    std::printf("%-62s %6.1fx: %s%s\n", "fork() gets slower as the parent's memory grows (128 MiB/small)", growth,
-                grows ? "yes" : "NO", kJudgeTiming ? "" : " (not judged: sanitizer build)");
-    ok &= grows || !kJudgeTiming;
-    // vfork's time includes the child running and exiting, which on a busy
-    // machine waits for a CPU: compare the fastest runs, the undisturbed cost.
-    report("vfork does not copy page tables (fork()/vfork, fastest at 128 MiB)", fork_call_big.min / vfork_big.min,
-           2);
-    // Python's overhead over a bare fork depends on the machine (1.5x-20x seen on
-    // machines of one kind): a figure to report, not a law to enforce.
-    if (py_fork_stats)
+    if (py_fork_stats)  // 1.5x-20x seen on machines of one kind
         std::printf("%-62s %6.1fx (reported, not enforced)\n", "Python's Process(fork) / a bare fork",
                     py_fork_stats->median / fork.median);
-    return ok ? 0 : 1;
+    return 0;
 }

@@ -1,8 +1,7 @@
-// memory_overhead_benchmark.cpp — what does a child process really cost in
-// memory? RSS and PSS from /proc/<pid>/smaps_rollup, copy-on-write watched page
-// by page, and the footprint of a thread next to that of a process.
+// memory_overhead_benchmark.cpp — what does a worker really cost in memory?
+// The footprint of an idle thread next to that of an idle process, from
+// /proc/<pid>/smaps_rollup and VmPTE. (copy_on_write.cpp: pages shared after fork.)
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,35 +79,6 @@ long page_tables_kib(const std::string& pid) {
     throw std::runtime_error("VmPTE not found in /proc/" + pid + "/status");
 }
 
-void print(const char* when, const Memory& m) {
-    std::printf("  %-26s RSS %6ld  PSS %6ld  shared %6ld  private %6ld  (KiB)\n", when, m.rss, m.pss, m.shared,
-                m.priv);
-}
-
-/// An anonymous private mapping, every page written once (so it is resident).
-class Buffer {
-public:
-    explicit Buffer(std::size_t bytes) : size_(bytes) {
-        void* p = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
-        data_ = static_cast<char*>(p);
-        // Keep 4 KiB pages: with transparent huge pages the copy-on-write
-        // granularity would be a kernel policy detail instead of one page.
-        check(::madvise(data_, size_, MADV_NOHUGEPAGE), "madvise");
-        touch(1);
-    }
-    Buffer(const Buffer&) = delete;
-    Buffer& operator=(const Buffer&) = delete;
-    ~Buffer() { ::munmap(data_, size_); }
-    void touch(char value) {  // one write per page is enough to own the page
-        for (std::size_t i = 0; i < size_; i += 4096) data_[i] = value;
-    }
-
-private:
-    std::size_t size_;
-    char* data_;
-};
-
 /// A forked child running body(), which ends in _exit whatever happens.
 /// Killed and reaped if it is still running when its owner goes out of scope.
 class Child {
@@ -145,31 +115,9 @@ private:
     pid_t pid_;
 };
 
-/// Part 1: a child shares its parent's pages until it writes to them.
-bool show_copy_on_write(long buffer_kib) {
-    Buffer buf(static_cast<std::size_t>(buffer_kib) * 1024);
-    std::printf("copy-on-write: the parent wrote a %ld KiB buffer, then forked\n", buffer_kib);
-    Child child([&] {
-        Memory before = memory_of("self");
-        buf.touch(2);  // the child writes every page: the kernel copies each one
-        Memory after = memory_of("self");
-        print("child right after fork:", before);
-        print("child after writing all:", after);
-        long grew_priv = after.priv - before.priv, grew_pss = after.pss - before.pss;
-        bool ok = grew_priv >= buffer_kib * 9 / 10 && before.shared >= buffer_kib * 9 / 10 &&
-                  after.rss - before.rss < buffer_kib / 10;
-        std::printf("  private +%ld KiB, PSS +%ld KiB, RSS +%ld KiB: %s\n", grew_priv, grew_pss,
-                    after.rss - before.rss,
-                    ok ? "pages were shared until written, then copied (RSS did not see it)"
-                       : "NOT the copy-on-write picture");
-        return ok ? 0 : 1;
-    });
-    return child.exited_ok();
-}
-
-/// Part 2: N idle threads vs N idle processes.
+/// N idle threads vs N idle processes.
 bool compare_footprints(int n) {
-    std::printf("\nfootprint of %d idle workers (their stacks touched a little, as real work would)\n", n);
+    std::printf("footprint of %d idle workers (their stacks touched a little, as real work would)\n", n);
     if (kSanitized) {
         std::printf("  per thread : not measured in a sanitizer build\n");
         std::printf("  per process: not measured in a sanitizer build\n");
@@ -237,9 +185,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
-        bool ok = show_copy_on_write(32 * 1024);
-        ok &= compare_footprints(8);
-        return ok ? 0 : 1;
+        return compare_footprints(8) ? 0 : 1;
     } catch (const std::exception& e) {  // the Child owners have killed and reaped
         std::fflush(stdout);
         std::fprintf(stderr, "memory_overhead_benchmark: %s\n", e.what());

@@ -24,8 +24,6 @@
 #include <utility>
 #include <vector>
 
-extern char** environ;
-
 namespace {
 
 // A failed call throws, naming the call; main prints it.
@@ -276,8 +274,13 @@ std::optional<std::string> run_python(const std::vector<std::string>& args) {
     std::vector<char*> argv{const_cast<char*>(kPython)};
     for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
+    // Python gets a fixed environment, not ours: PYTHON* variables (PYTHONMALLOC=debug,
+    // PYTHONDEVMODE=1, ...) would change what is timed, and an LD_PRELOAD library would
+    // run inside it (the fault tests' shim is meant for this program's calls, not CPython's).
+    char* python_env[] = {const_cast<char*>("PATH=/usr/bin:/bin"), const_cast<char*>("LC_ALL=C.UTF-8"),
+                          nullptr};
     Child python;
-    int rc = ::posix_spawn(&python.pid, kPython, &fa, nullptr, argv.data(), environ);
+    int rc = ::posix_spawn(&python.pid, kPython, &fa, nullptr, argv.data(), python_env);
     ::posix_spawn_file_actions_destroy(&fa);
     out.close_write();  // now end of file means "Python has finished (or died)"
     check_errno(rc, "posix_spawn python3");
