@@ -83,6 +83,7 @@ public:
 private:
     int fd_;
 };
+// ANCHOR: pipe
 struct PacketPipe {   // one read() returns exactly one write(): safe with many readers
     Fd read, write;
     PacketPipe() {
@@ -92,6 +93,7 @@ struct PacketPipe {   // one read() returns exactly one write(): safe with many 
         write = Fd(fds[1]);
     }
 };
+// ANCHOR_END: pipe
 
 // ---- metrics ---------------------------------------------------------------------
 enum Stage { kRead, kPreprocess, kFeatures, kAggregate, kStages };

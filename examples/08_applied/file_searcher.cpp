@@ -85,6 +85,7 @@ public:
 private:
     int fd_;
 };
+// ANCHOR: pipe
 struct Pipe {
     Fd read, write;
     explicit Pipe(int flags = 0) {
@@ -94,6 +95,7 @@ struct Pipe {
         write = Fd(fds[1]);
     }
 };
+// ANCHOR_END: pipe
 
 class TempDir {
 public:
@@ -209,7 +211,9 @@ Outcome search(const fs::path& dir, bool print_matches, int interrupt_after,
     }
     tasks.read.close();
     results.write.close();
+// ANCHOR_END: search
 
+// ANCHOR: loop
     Outcome o;
     int next_file = 0;
     for (bool results_open = true; results_open;) {
@@ -254,7 +258,7 @@ Outcome search(const fs::path& dir, bool print_matches, int interrupt_after,
     o.workers_ok = children.wait_all() && o.workers_ok;   // results at EOF: they have ended
     return o;
 }
-// ANCHOR_END: search
+// ANCHOR_END: loop
 
 // ANCHOR: sigint
 /// SIGINT as a readable file descriptor: blocked as a signal, read in the poll loop.

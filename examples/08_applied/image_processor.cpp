@@ -52,6 +52,8 @@ public:
 private:
     int fd_;
 };
+// ANCHOR: pipe
+/// A pipe whose ends are closed by their owners; O_CLOEXEC keeps them out of exec'd programs.
 struct Pipe {
     Fd read, write;
     explicit Pipe(int flags = 0) {
@@ -61,6 +63,7 @@ struct Pipe {
         write = Fd(fds[1]);
     }
 };
+// ANCHOR_END: pipe
 
 /// A directory under /tmp that is removed with everything in it, even on errors.
 class TempDir {

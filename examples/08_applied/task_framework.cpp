@@ -190,7 +190,9 @@ public:
             }
         }
     }
+// ANCHOR_END: pool
 
+// ANCHOR: worker
 private:
     /// One worker and the parent's ends of its pipes. If the pool is left early (an
     /// exception), the destructor kills and reaps a worker still running.
@@ -238,7 +240,9 @@ private:
         w.results = std::move(result_read);
         w.busy = false;
     }
+// ANCHOR_END: worker
 
+// ANCHOR: death
     // EOF on its result pipe: the worker has died (or is exiting); it ends by itself.
     void handle_death(Worker& w, Distributor& distributor, ResultCollector& collector) {
         int status;
@@ -264,7 +268,7 @@ private:
     std::vector<Worker> workers_;
     int replaced_ = 0;
 };
-// ANCHOR_END: pool
+// ANCHOR_END: death
 
 int task_argument(int id) { return id == 7 ? -5 : 20'000 + 1'000 * id; }
 Kind task_kind(int id) { return id == 11 ? Kind::kFlaky : id == 17 ? Kind::kCrash : Kind::kCountPrimes; }
