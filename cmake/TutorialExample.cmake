@@ -2,7 +2,7 @@
 #
 #   tutorial_example(NAME [LIBS flag...] [FLAGS flag...] [ARGS arg...]
 #                    [TIMEOUT seconds] [MPI] [NP n] [THREADS] [DOXYGEN] [BENCHMARK]
-#                    [TIMELINE])
+#                    [TIMELINE] [HEADERS file.hpp...])
 #   tutorial_example(NAME RUN_OF EXAMPLE [ARGS arg...] [TIMEOUT seconds] [BENCHMARK]
 #                    [LAUNCHER command...] [TIMELINE])
 #
@@ -32,6 +32,13 @@
 #            reports SKIPPED, the test is skipped, the page shows the reason.
 #   TIMELINE one more captured run, under strace (tools/timeline.py), whose trace
 #            (outputs/<chapter>/NAME.strace) a page draws: `.. cpp-timeline:: <id>`
+#   HEADERS  headers NAME.cpp includes ("x.hpp"), relative to the chapter folder; a
+#            header of another chapter is named ../<chapter>/x.hpp. Each travels with
+#            the program: its folder is on the include path, its marker-free copy sits
+#            beside NAME.cpp in build/listings/<chapter>/ (so the page's build command,
+#            the standalone test and the archive find it there), the page offers it
+#            as a download and shows its regions (`:file: x.hpp` with `:region:`), and
+#            tools/visibility.py counts its calls against the page. DOXYGEN reads it.
 
 # Ninja runs the commands of this pool one at a time (other generators ignore it).
 set_property(GLOBAL APPEND PROPERTY JOB_POOLS tutorial_benchmark=1)
@@ -67,7 +74,7 @@ endfunction()
 
 function(tutorial_example name)
   cmake_parse_arguments(PARSE_ARGV 1 ex "MPI;THREADS;DOXYGEN;BENCHMARK;TIMELINE" "TIMEOUT;NP;RUN_OF"
-                        "LIBS;FLAGS;ARGS;LAUNCHER")
+                        "LIBS;FLAGS;ARGS;LAUNCHER;HEADERS")
   if(ex_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "tutorial_example(${name}): unknown arguments: ${ex_UNPARSED_ARGUMENTS}")
   endif()
@@ -75,7 +82,7 @@ function(tutorial_example name)
   set(id "${chapter}/${name}")
   set(program ${name})
   if(ex_RUN_OF)
-    if(ex_MPI OR ex_THREADS OR ex_DOXYGEN OR ex_LIBS OR ex_FLAGS)
+    if(ex_MPI OR ex_THREADS OR ex_DOXYGEN OR ex_LIBS OR ex_FLAGS OR ex_HEADERS)
       message(FATAL_ERROR "tutorial_example(${name}): RUN_OF takes only ARGS, TIMEOUT, BENCHMARK, LAUNCHER, TIMELINE")
     endif()
     if(NOT TARGET ${chapter}.${ex_RUN_OF} AND NOT TUTORIAL_SANITIZE)
@@ -92,7 +99,12 @@ function(tutorial_example name)
     set(src "${_tutorial_exercise_dir}/solution.cpp")
     set(expect "${_tutorial_exercise_dir}/${name}.expect")
   endif()
-  foreach(file IN ITEMS "${src}" "${expect}")
+  set(headers "")   # absolute paths of the HEADERS
+  foreach(header IN LISTS ex_HEADERS)
+    get_filename_component(header "${header}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    list(APPEND headers "${header}")
+  endforeach()
+  foreach(file IN ITEMS "${src}" "${expect}" ${headers})
     if(NOT EXISTS "${file}")
       message(FATAL_ERROR "tutorial_example(${name}): ${file} does not exist")
     endif()
@@ -128,6 +140,10 @@ function(tutorial_example name)
     target_compile_options(${target} PRIVATE ${TUTORIAL_CXX_STD_FLAGS} -Werror ${ex_FLAGS})
     target_link_options(${target} PRIVATE -pthread ${ex_FLAGS})
     target_link_libraries(${target} PRIVATE ${ex_LIBS})
+    foreach(header IN LISTS headers)   # `#include "x.hpp"`, from any chapter
+      get_filename_component(header_dir "${header}" DIRECTORY)
+      target_include_directories(${target} PRIVATE "${header_dir}")
+    endforeach()
     set_property(GLOBAL APPEND PROPERTY TUTORIAL_PROGRAMS ${target})
     set(compiler g++)
     if(ex_MPI)
@@ -154,13 +170,35 @@ function(tutorial_example name)
     add_custom_target(chapter-${chapter} ALL)
     set_property(GLOBAL APPEND PROPERTY TUTORIAL_CHAPTERS ${chapter})
   endif()
+  set(header_listings "")   # beside the program's listing, as the reader keeps them
+  set(header_outputs "")    # those this example writes (the first of a chapter to name it)
+  set(header_commands "")
+  set(header_makers "")     # the listing targets that wrote the others
+  foreach(header IN LISTS headers)
+    get_filename_component(header_name "${header}" NAME)
+    set(header_listing "${CMAKE_BINARY_DIR}/listings/${chapter}/${header_name}")
+    list(APPEND header_listings "${header_listing}")
+    get_property(maker GLOBAL PROPERTY "TUTORIAL_LISTING_MAKER_${header_listing}")
+    if(maker)
+      list(APPEND header_makers ${maker})
+    elseif(NOT ex_RUN_OF)
+      set_property(GLOBAL PROPERTY "TUTORIAL_LISTING_MAKER_${header_listing}" listing.${chapter}.${name})
+      list(APPEND header_outputs "${header_listing}")
+      list(APPEND header_commands COMMAND ${TUTORIAL_PYTHON} ${TUTORIAL_LISTINGS} "${header}"
+                                  "${header_listing}")
+    endif()
+  endforeach()
   if(NOT ex_RUN_OF)
-    add_custom_command(OUTPUT "${listing}"
+    add_custom_command(OUTPUT "${listing}" ${header_outputs}
       COMMAND ${TUTORIAL_PYTHON} ${TUTORIAL_LISTINGS} "${src}" "${listing}"
-      DEPENDS "${src}" ${TUTORIAL_LISTINGS}
+      ${header_commands}
+      DEPENDS "${src}" ${headers} ${TUTORIAL_LISTINGS}
       COMMENT "Listing ${id}.cpp"
       VERBATIM)
-    add_custom_target(listing.${chapter}.${name} DEPENDS "${listing}")
+    add_custom_target(listing.${chapter}.${name} DEPENDS "${listing}" ${header_outputs})
+    if(header_makers)
+      add_dependencies(listing.${chapter}.${name} ${header_makers})
+    endif()
     add_dependencies(${target} listing.${chapter}.${name})
     add_dependencies(chapter-${chapter} listing.${chapter}.${name})
     set_property(GLOBAL APPEND PROPERTY TUTORIAL_LISTING_TARGETS_${chapter} listing.${chapter}.${name})
@@ -241,6 +279,16 @@ function(tutorial_example name)
   if(ex_TIMELINE)
     string(APPEND entry "\"trace\": \"${out}.strace\", ")
   endif()
+  if(headers)   # [{"source": ..., "listing": ...}] for the directive and visibility.py
+    set(headers_json "")
+    foreach(header header_listing IN ZIP_LISTS headers header_listings)
+      _tutorial_json_string(header_json "${header}")
+      _tutorial_json_string(header_listing_json "${header_listing}")
+      list(APPEND headers_json "{\"source\": ${header_json}, \"listing\": ${header_listing_json}}")
+    endforeach()
+    list(JOIN headers_json ", " headers_json)
+    string(APPEND entry "\"headers\": [${headers_json}], ")
+  endif()
   if(_tutorial_exercise_dir)   # what tools/check.py needs to check a reader's file
     _tutorial_json_string(starter "${_tutorial_exercise_dir}/starter.cpp")
     _tutorial_json_string(download "${CMAKE_BINARY_DIR}/starters/${chapter}/${name}.cpp")
@@ -276,7 +324,8 @@ function(tutorial_example name)
   set_tests_properties(bad-arguments.${id} PROPERTIES LABELS "${chapter};args" TIMEOUT 300)
   if(NOT TUTORIAL_SANITIZE)   # the standalone command has no sanitizer flags
     add_test(NAME standalone.${id}
-      COMMAND ${TUTORIAL_PYTHON} ${PROJECT_SOURCE_DIR}/tools/standalone.py "${listing}" "${build_command}")
+      COMMAND ${TUTORIAL_PYTHON} ${PROJECT_SOURCE_DIR}/tools/standalone.py "${listing}" "${build_command}"
+              ${header_listings})
     set_tests_properties(standalone.${id} PROPERTIES LABELS "${chapter};standalone")
   endif()
 
@@ -297,7 +346,7 @@ function(tutorial_example name)
   endif()
 
   if(ex_DOXYGEN)
-    set_property(GLOBAL APPEND PROPERTY TUTORIAL_DOXYGEN_INPUTS "${src}")
+    set_property(GLOBAL APPEND PROPERTY TUTORIAL_DOXYGEN_INPUTS "${src}" ${headers})
   endif()
 
   # The chapter's download: this example's lines in its standalone CMakeLists.txt.
@@ -314,7 +363,7 @@ function(tutorial_example name)
   list(JOIN link " " link)
   string(APPEND cmake_lines "target_link_libraries(${name} PRIVATE ${link})\n")
   set_property(GLOBAL APPEND_STRING PROPERTY TUTORIAL_ARCHIVE_CMAKE_${chapter} "${cmake_lines}")
-  set_property(GLOBAL APPEND PROPERTY TUTORIAL_ARCHIVE_SOURCES_${chapter} "${listing}")
+  set_property(GLOBAL APPEND PROPERTY TUTORIAL_ARCHIVE_SOURCES_${chapter} "${listing}" ${header_listings})
 
 endfunction()
 
@@ -373,6 +422,7 @@ function(_tutorial_chapter_archive chapter)
   string(CONCAT content ${header} "\n" "${lines}")
   file(CONFIGURE OUTPUT "${stage}/CMakeLists.txt" CONTENT "${content}" @ONLY)
   set(archive "${CMAKE_BINARY_DIR}/archives/${chapter}.tar.gz")
+  list(REMOVE_DUPLICATES sources)   # a header several programs include
   set(names "")
   foreach(src IN LISTS sources)
     get_filename_component(file "${src}" NAME)
@@ -444,7 +494,7 @@ function(tutorial_mutant example mutant)
   add_executable(${target} "${src}")
   set_target_properties(${target} PROPERTIES OUTPUT_NAME ${example}-${mutant}
     RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/bin/${chapter}")
-  foreach(property IN ITEMS COMPILE_OPTIONS LINK_OPTIONS LINK_LIBRARIES)
+  foreach(property IN ITEMS COMPILE_OPTIONS LINK_OPTIONS LINK_LIBRARIES INCLUDE_DIRECTORIES)
     get_target_property(value ${program} ${property})
     if(value)
       set_property(TARGET ${target} PROPERTY ${property} "${value}")

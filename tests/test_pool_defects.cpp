@@ -8,9 +8,7 @@
 // A defect here used to be a hang. Every call that could hang runs through within():
 // on another thread, with a generous deadline, so a hang fails in seconds instead of
 // holding CTest for minutes. No test asserts how fast anything is.
-#define main process_pool_example_main
-#include "../examples/03_pools/process_pool.cpp"
-#undef main
+#include "../examples/03_pools/process_pool.hpp"
 
 #include <catch2/catch.hpp>
 

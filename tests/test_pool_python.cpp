@@ -8,9 +8,7 @@
 // Every call that could hang runs through within(): a hang fails in seconds. No test
 // asserts how fast anything is; the time-outs are checked only for "not yet" against
 // tasks that sleep far longer than the time-out.
-#define main process_pool_example_main
-#include "../examples/03_pools/process_pool.cpp"
-#undef main
+#include "../examples/03_pools/process_pool.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,14 +1,12 @@
-// Chapter 3's ProcessPool (examples/03_pools/process_pool.cpp), the real class, on
+// Chapter 3's ProcessPool (examples/03_pools/process_pool.hpp), the real class, on
 // real worker processes: map over thousands of tasks keeps input order, apply and
 // apply_async work, a worker's exception reaches the caller, a crashed worker is
 // reported and replaced, and no child process outlives the pool. The throughput for
 // chunk sizes 1 and 256 is printed, never asserted: it depends on the machine.
 
-// The example is one file with its own main(); include it under another name so its
-// class and demonstration functions (square, fragile, ...) are tested directly.
-#define main process_pool_example_main
-#include "../examples/03_pools/process_pool.cpp"
-#undef main
+// The pool is one header, included here as any program includes it.
+#include "../examples/03_pools/process_pool.hpp"
+#include "pool_results.hpp"  // the tasks: square, tag_of, fragile, sleepy
 
 #include "process_helpers.hpp"
 

@@ -5,12 +5,13 @@
 
 Reads the manifest (DIR/examples.json) and the built site (DIR/site/<lang>/). For each
 example of the chapters named (default: every chapter) it lists the distinctive calls
-its source makes (fork, exec*, waitpid, pipe, mmap, shm_open, pthread_*, sem_*, mq_*,
-socketpair, epoll_*, sigaction, MPI_*, ...; plumbing such as read/write/close is not
-counted) and looks for each in the code its page shows without a click: the region
-views and, unless it is folded, the whole listing, in English and in Chinese. Exits 1
-and lists every call a page hides. --stats prints, per chapter and for all of them,
-the lines shown against the lines of the files, the examples whose calls are all
+its source and the headers it declares (HEADERS) make (fork, exec*, waitpid, pipe,
+mmap, shm_open, pthread_*, sem_*, mq_*, socketpair, epoll_*, sigaction, MPI_*, ...;
+plumbing such as read/write/close is not counted) and looks for each in the code its page shows without a click: the region
+views (a header's too) and, unless it is folded, the whole listing, in English and in
+Chinese. Exits 1 and lists every call a page hides. --stats prints, per chapter and
+for all of them, the lines shown against the lines of the files (a header counts as
+a file of its own chapter), the examples whose calls are all
 visible, the median file length and the files shown whole; it always exits 0.
 """
 import argparse
@@ -76,7 +77,9 @@ class Page(HTMLParser):
                             if "data-example" in a), None)
             cpp = any("highlight-cpp" in a.get("class", "") for _, a in self.stack)
             if example and cpp:
-                self.code = {"example": example, "text": [], "numbers": [],
+                file = next((a["data-file"] for t, a in reversed(self.stack)
+                             if "data-file" in a), None)
+                self.code = {"example": example, "file": file, "text": [], "numbers": [],
                              "folded": any(t == "details" for t, _ in self.stack)}
                 self.codes.append(self.code)
 
@@ -97,7 +100,8 @@ class Page(HTMLParser):
 
 
 def shown(site, lang):
-    """{example: (visible code, visible line numbers)} from the pages hosting them."""
+    """{example: (visible code, {file: visible line numbers})} from the pages hosting
+    them; file is None for the example's .cpp, a header's name for its regions."""
     result = {}
     root = os.path.join(site, lang)
     for folder, dirs, files in os.walk(root):
@@ -110,8 +114,10 @@ def shown(site, lang):
                 page.feed(f.read())
             for example in page.hosts:
                 visible = [c for c in page.codes if c["example"] == example and not c["folded"]]
-                result[example] = ("".join("".join(c["text"]) for c in visible),
-                                   {n for c in visible for n in c["numbers"]})
+                numbers = {}
+                for c in visible:
+                    numbers.setdefault(c["file"], set()).update(c["numbers"])
+                result[example] = ("".join("".join(c["text"]) for c in visible), numbers)
     return result
 
 
@@ -145,6 +151,13 @@ def main():
             continue
         text, _ = listings.parse(example["source"])
         made, total = calls(text), len(text.splitlines())
+        headers = []   # (name, lines) of the headers this chapter owns
+        for header in example.get("headers", []):
+            header_text, _ = listings.parse(header["source"])
+            made |= calls(header_text)
+            if os.path.basename(os.path.dirname(header["source"])) == example["chapter"]:
+                headers.append((os.path.basename(header["source"]),
+                                len(header_text.splitlines())))
         row = figures.setdefault(example["chapter"], [])
         for lang in languages:
             if example["id"] not in pages[lang]:
@@ -156,7 +169,11 @@ def main():
                 problems.append(f"{lang}: {example['id']}: the page hides "
                                 + ", ".join(hidden))
             if lang == "en":
-                row.append((total, len(numbers & set(range(1, total + 1))), not hidden))
+                row.append((total, len(numbers.get(None, set()) & set(range(1, total + 1))),
+                            not hidden))
+                for name, lines in headers:
+                    row.append((lines, len(numbers.get(name, set()) & set(range(1, lines + 1))),
+                                not hidden))
     if args.stats:
         print(f"{'chapter':<20} {'lines shown':>18} {'calls all visible':>18} "
               f"{'median':>6} {'shown whole':>12}")

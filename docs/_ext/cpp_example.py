@@ -6,8 +6,10 @@ and run commands, and the output captured by this build with its exit status, ru
 time and platform. When the source has named regions (``// ANCHOR: name`` ...
 ``// ANCHOR_END: name``, tools/listings.py) the whole listing is folded, and
 ``.. cpp-example:: <chapter>/<name>`` with ``:region: name`` shows one region, with
-its line numbers in the whole file, as often as the prose needs. Marker lines are
-never shown. ``.. cpp-example-build::`` shows an example's build command with a link
+its line numbers in the whole file, as often as the prose needs. A header the
+example declares (tutorial_example(... HEADERS x.hpp)) is offered for download beside
+the source and shown by its regions only: ``:file: x.hpp`` with ``:region: name``.
+Marker lines are never shown. ``.. cpp-example-build::`` shows an example's build command with a link
 to its source (for pages that are not the example's own). ``.. cpp-example-plot::``
 draws a CSV table that an example printed. All read the manifest CMake writes
 (``$TUTORIAL_BUILD_DIR/examples.json``); an unknown name or region or a missing output
@@ -99,12 +101,14 @@ def manifest():
 
 class example_block(nodes.General, nodes.Element):
     """Wrapper whose HTML carries translate="no": browser translators skip it, and
-    data-example="<chapter>/<name>": tools/visibility.py finds what a page shows."""
+    data-example="<chapter>/<name>" (and data-file="x.hpp" for a header's region):
+    tools/visibility.py finds what a page shows."""
 
 
 def visit_example_block(self, node):
+    extra = {"data-file": node["file"]} if node.get("file") else {}
     self.body.append(self.starttag(node, "div", CLASS="cpp-example", translate="no",
-                                   **{"data-example": node["example"]}))
+                                   **{"data-example": node["example"]}, **extra))
 
 
 def depart_example_block(self, node):
@@ -254,7 +258,8 @@ class ExampleDirective(SphinxDirective):
     required_arguments = 1
     has_content = False
     option_spec = {"emphasize-lines": directives.unchanged,
-                   "region": directives.unchanged_required}
+                   "region": directives.unchanged_required,
+                   "file": directives.unchanged_required}
 
     def lookup(self):
         example_id = self.arguments[0]
@@ -293,10 +298,22 @@ class ExampleDirective(SphinxDirective):
         self.env.note_dependency(entry["source"])
         return text, regions
 
+    def header(self, entry, name):
+        """The manifest's record of the header `name` that the example declares."""
+        headers = entry.get("headers", [])
+        for header in headers:
+            if os.path.basename(header["source"]) == name:
+                return header
+        raise self.error(f"{self.arguments[0]} declares no header {name!r} (its headers: "
+                         f"{', '.join(os.path.basename(h['source']) for h in headers) or 'none'};"
+                         " tutorial_example(... HEADERS file.hpp))")
+
     def run(self):
         example_id, entry = self.lookup()
         if "region" in self.options:
             return self.region(example_id, entry)
+        if "file" in self.options:   # a header's download is in the example's block
+            raise self.error(f"{example_id}: :file: shows a header's region; give :region:")
         uses = self.env.__dict__.setdefault("cpp_example_uses", {})
         uses.setdefault(example_id, []).append(self.env.docname)
         if entry is None:
@@ -344,14 +361,19 @@ class ExampleDirective(SphinxDirective):
         """One named region, numbered as in the whole (marker-free) file."""
         if entry is None:
             return []
+        file = None
+        if "file" in self.options:
+            file = self.options["file"]
+            entry = dict(entry, source=self.header(entry, file)["source"])
         source, regions = self.source(entry)
         name = self.options["region"]
         if name not in regions:
-            raise self.error(f"{example_id} has no region {name!r} (its regions: "
-                             f"{', '.join(sorted(regions)) or 'none'}; see tools/listings.py)")
+            raise self.error(f"{example_id}: {os.path.basename(entry['source'])} has no region "
+                             f"{name!r} (its regions: {', '.join(sorted(regions)) or 'none'}; "
+                             "see tools/listings.py)")
         first, last = regions[name]
         text = "".join(source.splitlines(keepends=True)[first - 1:last])
-        block = example_block(classes=["cpp-example-excerpt"], example=example_id)
+        block = example_block(classes=["cpp-example-excerpt"], example=example_id, file=file)
         block += nodes.paragraph("", "", nodes.literal(text=os.path.basename(entry["source"])),
                                  nodes.Text(", " + labels(self.env)["lines"].format(
                                      first=first, last=last)),
@@ -360,16 +382,21 @@ class ExampleDirective(SphinxDirective):
         return [block]
 
     def title(self, entry, lab):
-        """"Source: name.cpp (download)": the marker-free file, as readers build it."""
+        """"Source: name.cpp (download), x.hpp (download)": the marker-free files, as
+        readers build them (each header also alone: it is a reusable component)."""
         title = nodes.paragraph(classes=["cpp-example-title"])
         title += nodes.strong(text=f"{lab['source']}: ")
-        title += nodes.literal(text=os.path.basename(entry["listing"]))  # as downloaded
-        title += nodes.Text(" (")
-        title += addnodes.download_reference(
-            "", lab["download"], reftarget=os.path.relpath(entry["listing"], os.path.dirname(
-                self.env.doc2path(self.env.docname))), refdoc=self.env.docname,
-            refexplicit=True)
-        title += nodes.Text(")")
+        for i, listing in enumerate([entry["listing"]]
+                                    + [h["listing"] for h in entry.get("headers", [])]):
+            if i:
+                title += nodes.Text(", ")
+            title += nodes.literal(text=os.path.basename(listing))  # as downloaded
+            title += nodes.Text(" (")
+            title += addnodes.download_reference(
+                "", lab["download"], reftarget=os.path.relpath(listing, os.path.dirname(
+                    self.env.doc2path(self.env.docname))), refdoc=self.env.docname,
+                refexplicit=True)
+            title += nodes.Text(")")
         return title
 
     def commands(self, entry, lab):
