@@ -2,6 +2,7 @@
 // first runs the initializer; after 3 tasks it says so in its last reply and exits,
 // and the parent reaps it and forks a replacement, which runs the initializer again.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,6 +44,10 @@ public:
         std::map<pid_t, int> per_worker;
         all_initialized = true;
         for (std::size_t got = 0; got < xs.size(); ++got) {
+            // We keep a write end for future workers, so dead workers give no end of
+            // file: bound the wait instead (a task here takes microseconds).
+            pollfd pfd{replies_[0], POLLIN, 0};
+            if (check(::poll(&pfd, 1, 5000), "poll") == 0) throw std::runtime_error("no reply for 5 s");
             Reply r;
             if (check(static_cast<int>(::read(replies_[0], &r, sizeof r)), "read") == 0)
                 throw std::runtime_error("all workers died");
