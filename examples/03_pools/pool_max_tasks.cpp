@@ -22,7 +22,7 @@ int check(int rc, const char* what) {  // a failed call throws, naming the call
     return rc;
 }
 
-std::int64_t g_scale = 0;               // per-worker state that the initializer sets up
+std::int64_t g_scale = 1;               // per-worker state: 10 once the initializer ran
 void initializer() { g_scale = 10; }    // Python: Pool(initializer=..., initargs=...)
 
 struct Reply { std::int64_t value; pid_t pid; bool retiring; };
