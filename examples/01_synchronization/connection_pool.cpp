@@ -1,9 +1,6 @@
-// connection_pool.cpp - a semaphore with N units limits how many processes use
-// a scarce resource at once: 8 client processes share a pool of 3 "database
-// connections". Each client records how many connections are in use while it
-// holds one; the peak must never exceed 3.
-// Python: sem = Semaphore(3), and `with sem:` around the work.
-#include <sched.h>
+// connection_pool.cpp - a semaphore with N units limits how many processes use a scarce
+// resource at once: 8 client processes share a pool of 3 "database connections", and
+// the peak in use must never exceed 3. Python: Semaphore(3), `with sem:` around the work.
 #include <semaphore.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -17,67 +14,36 @@
 #include <new>
 #include <system_error>
 
-namespace {
-
-constexpr int kSlots = 3;
-constexpr int kClients = 8;
-
+constexpr int kSlots = 3, kClients = 8;
 // A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
     if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
-
-// ANCHOR: connection
-// Owns a child: if we leave early, it is killed and reaped.
-struct Child {
+struct Child {  // owns a child: if we leave early, it is killed and reaped
     ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
     pid_t pid = -1;
 };
-
-// In a MAP_SHARED mapping. The atomics only measure; the semaphore limits.
-struct Pool {
+struct Pool {  // in a MAP_SHARED mapping. The atomics only measure; the semaphore limits.
     sem_t free_slots;  // counts free connections
-    std::atomic<int> in_use{0}, peak{0}, ready{0};
+    std::atomic<int> in_use{0}, peak{0};
 };
-
 // Holds one connection for its lifetime: Python's `with sem:`. It waits at
 // most 5 s, so a client that died holding a slot cannot hang the others.
-class Connection {
-public:
-    explicit Connection(Pool& pool) : pool_(pool) {
+struct Connection {
+    explicit Connection(Pool& pool) : pool(pool) {
         timespec deadline{};
         ::clock_gettime(CLOCK_MONOTONIC, &deadline);
         deadline.tv_sec += 5;
-        while (::sem_clockwait(&pool_.free_slots, CLOCK_MONOTONIC, &deadline) == -1)
+        while (::sem_clockwait(&pool.free_slots, CLOCK_MONOTONIC, &deadline) == -1)
             if (errno != EINTR) check(-1, "sem_clockwait");  // ETIMEDOUT throws too
-        const int now = pool_.in_use.fetch_add(1) + 1;
-        int seen = pool_.peak.load();
-        while (now > seen && !pool_.peak.compare_exchange_weak(seen, now)) {}
+        const int now = pool.in_use.fetch_add(1) + 1;
+        for (int seen = pool.peak.load(); now > seen && !pool.peak.compare_exchange_weak(seen, now);) {}
     }
-    ~Connection() {
-        pool_.in_use.fetch_sub(1);
-        ::sem_post(&pool_.free_slots);  // give the slot back
-    }
-    Connection(const Connection&) = delete;
-
-private:
-    Pool& pool_;
+    ~Connection() { pool.in_use.fetch_sub(1), ::sem_post(&pool.free_slots); }  // give it back
+    Pool& pool;
 };
 
-int client(Pool& pool) {
-    pool.ready.fetch_add(1);  // start gate: all clients ask at once
-    while (pool.ready.load() < kClients) ::sched_yield();
-    Connection connection(pool);
-    timespec query{0, 100'000'000};
-    ::nanosleep(&query, nullptr);  // "run a query" for 100 ms
-    return 0;
-}
-// ANCHOR_END: connection
-
-}  // namespace
-
-// ANCHOR: main
 int main(int argc, char* argv[]) {
     if (argc > 1) {
         std::cerr << "usage: " << argv[0] << '\n';
@@ -91,19 +57,20 @@ int main(int argc, char* argv[]) {
         Pool& pool = *new (p) Pool{};
         check(::sem_init(&pool.free_slots, 1, kSlots), "sem_init");  // pshared = 1
         struct Destroy { sem_t* s; ~Destroy() { ::sem_destroy(s); } } destroy{&pool.free_slots};
-        std::cout << kClients << " client processes, pool of " << kSlots << " connections\n";
-
         Child clients[kClients];  // if a fork fails, the started ones are killed
         for (Child& c : clients) {
             std::cout.flush();  // else the child prints our buffer again
             c.pid = check(::fork(), "fork");
-            if (c.pid == 0) {  // the client ends here, whatever happens
-                int code = 1;
-                try { code = client(pool); } catch (const std::exception& e) {
-                    std::cerr << "connection_pool (client): " << e.what() << '\n';
-                }
-                _exit(code);
+            if (c.pid != 0) continue;
+            try {  // the client ends here, whatever happens
+                Connection connection(pool);
+                timespec query{0, 100'000'000};
+                ::nanosleep(&query, nullptr);  // "run a query" for 100 ms
+            } catch (const std::exception& e) {
+                std::cerr << "connection_pool (client): " << e.what() << '\n';
+                _exit(1);
             }
+            _exit(0);
         }
         int served = 0;
         for (Child& c : clients) {  // each client ends by itself within about 5 s
@@ -113,13 +80,11 @@ int main(int argc, char* argv[]) {
             served += WIFEXITED(status) && WEXITSTATUS(status) == 0;
         }
         const int peak = pool.peak.load();
-        std::cout << "clients served: " << served << " of " << kClients << '\n'
-                  << "peak connections in use = " << peak << " (limit " << kSlots << ")"
-                  << (peak <= kSlots ? ": the limit held\n" : ": LIMIT EXCEEDED\n");
+        std::cout << kClients << " clients, " << kSlots << " connections: " << served << " served, peak in use = "
+                  << peak << (peak <= kSlots ? ": the limit held\n" : ": LIMIT EXCEEDED\n");
         return served == kClients && peak <= kSlots ? 0 : 1;
     } catch (const std::exception& e) {
         std::cerr << "connection_pool: " << e.what() << '\n';
         return 1;
     }
 }
-// ANCHOR_END: main
