@@ -40,7 +40,6 @@ bool wait_until(Pred pred, std::chrono::milliseconds limit) {
         if (std::chrono::steady_clock::now() > end) return false;
     return true;
 }
-
 // The parent holds the mutex, a child blocks on it, the parent unlocks: does the child
 // get it (and exit)? That takes microseconds; the control gets 5 s, the private mutex 1 s.
 bool child_wakes(pthread_mutex_t& mutex, int pshared) {
