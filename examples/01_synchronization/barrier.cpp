@@ -71,16 +71,13 @@ int main(int argc, char* argv[]) {
             throw std::system_error(err, std::generic_category(), "pthread_barrier_init");
         s.grids[0][kCells / 2] = 1600.0;  // a heat spike in the middle of a cold bar
         Grid serial = s.grids[0], next = serial;  // the same phases in one process
-        for (int phase = 0; phase < kPhases; ++phase, serial = next) smooth(serial, next, 0, kCells);
-
+        for (int k = 0; k < kPhases; ++k, serial = next) smooth(serial, next, 0, kCells);
         Child workers[kWorkers];  // after the mapping: killed and reaped before it goes
         for (int id = 0; id < kWorkers; ++id) {
             std::cout.flush();  // else the child prints our buffer again
             workers[id].pid = check(::fork(), "fork");
             if (workers[id].pid == 0) {  // the worker ends here, whatever happens
-                // A barrier has no time-out: if a party dies, the others wait for
-                // ever (barrier_dead_party.cpp). SIGALRM ends a worker stuck 5 s.
-                ::alarm(5);
+                ::alarm(5);  // a barrier has no time-out: SIGALRM ends a worker stuck 5 s
                 int code = 1;
                 try { code = worker(s, id); } catch (...) {}
                 _exit(code);

@@ -47,9 +47,8 @@ int worker(Office& o) {  // waits (5 s at most) for one ticket, takes it, ends
     return got ? 0 : 1;
 }
 
-// Once `n` workers wait: one ticket, then signal or broadcast. True if what POSIX
-// promises happened: the ticket was taken and, after a broadcast, each of the
-// other waiters woke and found nothing.
+// Once `n` workers wait: one ticket, then signal or broadcast. True if POSIX's promise
+// held: the ticket was taken and, after a broadcast, every other waiter woke for nothing.
 bool hand_out(Office& o, int n, bool all) {
     check_pt(pthread_mutex_lock(&o.mutex), "pthread_mutex_lock");
     bool ok = wait_for(o.progress, o.mutex, [&] { return o.waiting - o.taken == n; }, 5000);

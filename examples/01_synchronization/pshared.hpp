@@ -1,7 +1,8 @@
 // ANCHOR: init
 // pshared.hpp - what this chapter's condition-variable examples share: a mutex
 // and a condition variable marked PTHREAD_PROCESS_SHARED, so that they work for
-// every process that maps them, and Python's Condition.wait_for on top of them.
+// every process that maps them; Python's Condition.wait_for on top of them; and
+// the MAP_SHARED mapping they live in.
 #pragma once
 #include <pthread.h>
 #include <sys/mman.h>
@@ -32,7 +33,6 @@ inline void init_shared(pthread_cond_t& cond) {
     check_pt(pthread_cond_init(&cond, &attr), "pthread_cond_init");
 }
 // ANCHOR_END: init
-
 // ANCHOR: wait_for
 // Condition.wait_for(pred, ms), `mutex` held: re-check after every wake-up (it
 // may be for nothing), against one absolute deadline that wake-ups do not move.
