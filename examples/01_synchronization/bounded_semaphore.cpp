@@ -76,9 +76,7 @@ int main(int argc, char* argv[]) {
         if (pid == 0) {  // a worker with a bug: it releases twice; it ends here, whatever happens
             int code = 1;  // 3: the second release was refused
             try {
-                sem.acquire();
-                sem.release();
-                sem.release();  // the bug
+                sem.acquire(); sem.release(); sem.release();  // the second release: the bug
             } catch (const std::logic_error& e) {
                 std::cout << "worker process: second release refused: " << e.what() << '\n';
                 code = 3;

@@ -28,15 +28,14 @@ struct SharedEvent {  // for every process that maps it
     pthread_cond_t cond;
     bool flag = false;  // guarded by mutex
     SharedEvent() { init_shared(mutex); init_shared(cond); }
-    void set() { change(true); }  // Python's set(), clear(), wait(timeout)
-    void clear() { change(false); }
+    void clear() { set(false); }  // Python's set(), clear(), wait(timeout)
     bool wait(long ms) {  // the flag: true if set within ms; is_set() is wait(0)
         check_pt(pthread_mutex_lock(&mutex), "pthread_mutex_lock");
         const bool result = wait_for(cond, mutex, [&] { return flag; }, ms);
         pthread_mutex_unlock(&mutex);
         return result;
     }
-    void change(bool value) {
+    void set(bool value = true) {
         check_pt(pthread_mutex_lock(&mutex), "pthread_mutex_lock");
         flag = value;  // under the mutex: no waiter can miss the broadcast
         if (value) pthread_cond_broadcast(&cond);  // wake ALL waiters
@@ -44,10 +43,7 @@ struct SharedEvent {  // for every process that maps it
     }
 };
 
-struct Shared {
-    SharedEvent gun;
-    std::atomic<int> at_line{0}, passed{0};  // counted by the workers
-};
+struct Shared { SharedEvent gun; std::atomic<int> at_line{0}, passed{0}; };  // in the mapping
 }  // namespace
 
 int main(int argc, char* argv[]) {
