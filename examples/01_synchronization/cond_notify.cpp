@@ -2,27 +2,14 @@
 // ticket; the parent adds one at a time. POSIX promises that pthread_cond_signal
 // wakes AT LEAST one waiter and pthread_cond_broadcast wakes ALL of them, and
 // allows wake-ups for nothing: the program checks only what POSIX promises.
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <iostream>
-#include <system_error>
 
 #include "pshared.hpp"
 
 namespace {
-// A failed call throws, naming the call; main prints it.
-int check(int rc, const char* what) {
-    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
-    return rc;
-}
-struct Child {  // owns a child: if we leave early, it is killed and reaped
-    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
-    pid_t pid = -1;
-};
-
 // One condition per predicate: workers wait on `ticket` for "tickets > 0", the
 // parent on `progress` for what they did. `waiting` counts the workers that came.
 struct Office {

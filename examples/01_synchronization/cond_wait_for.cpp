@@ -1,27 +1,14 @@
 // cond_wait_for.cpp - Python's Condition.wait_for(predicate, timeout) between
 // processes. A child adds three items and notifies after each; the parent waits
 // for three, then for a fourth that never comes, and gives up at its deadline.
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <iostream>
-#include <system_error>
 
 #include "pshared.hpp"
 
 namespace {
-// A failed call throws, naming the call; main prints it.
-int check(int rc, const char* what) {
-    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
-    return rc;
-}
-struct Child {  // owns a child: if we leave early, it is killed and reaped
-    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
-    pid_t pid;
-};
-
 struct Items {  // in a MAP_SHARED mapping, for the parent and the child
     pthread_mutex_t mutex;
     pthread_cond_t changed;

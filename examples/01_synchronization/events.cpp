@@ -1,28 +1,15 @@
 // events.cpp - Python's multiprocessing.Event from its three parts in a shared
 // mapping: a flag, a process-shared mutex and a condition variable (pshared.hpp).
 // Used as a starting gun that releases four worker processes at once.
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <iostream>
-#include <system_error>
 
 #include "pshared.hpp"
 
 namespace {
-// A failed call throws, naming the call; main prints it.
-int check(int rc, const char* what) {
-    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
-    return rc;
-}
-struct Child {  // owns a child: if we leave early, it is killed and reaped
-    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
-    pid_t pid = -1;
-};
-
 struct SharedEvent {  // for every process that maps it
     pthread_mutex_t mutex;
     pthread_cond_t cond;

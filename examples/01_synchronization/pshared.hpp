@@ -1,20 +1,31 @@
 // ANCHOR: init
-// pshared.hpp - what this chapter's condition-variable examples share: a mutex
-// and a condition variable marked PTHREAD_PROCESS_SHARED, so that they work for
-// every process that maps them; Python's Condition.wait_for on top of them; and
-// the MAP_SHARED mapping they live in.
+// pshared.hpp - what this chapter's condition-variable examples share: the error
+// idiom and the owner of a child; a mutex and a condition variable marked
+// PTHREAD_PROCESS_SHARED, so that they work for every process that maps them;
+// Python's Condition.wait_for on top of them; and the MAP_SHARED mapping.
 #pragma once
 #include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include <cerrno>
 #include <ctime>
 #include <new>
 #include <system_error>
 
+// A failed call throws, naming the call; main prints it.
+inline int check(int rc, const char* what) {
+    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
+    return rc;
+}
 inline void check_pt(int err, const char* what) {  // pthread_* return the error number
     if (err != 0) throw std::system_error(err, std::generic_category(), what);
 }
+struct Child {  // owns a child: if we leave early, it is killed and reaped
+    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
+    pid_t pid = -1;
+};
 
 inline void init_shared(pthread_mutex_t& mutex) {
     pthread_mutexattr_t attr;
