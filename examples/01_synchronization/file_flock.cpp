@@ -1,8 +1,7 @@
 // file_flock.cpp - a lock that needs no shared memory: four processes open a
 // file by its path, as unrelated programs would, and increment a number stored
-// in it, each increment under flock(LOCK_EX).
-// Python: fcntl.flock(); a multiprocessing.Lock cannot be shared with a process
-// your program did not start.
+// in it, each increment under flock(LOCK_EX). Python: fcntl.flock(); a
+// multiprocessing.Lock cannot be shared with a process your program did not start.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -10,48 +9,37 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <iostream>
-#include <string>
 #include <system_error>
 
 namespace {
-
-constexpr int kWorkers = 4;
-constexpr int kIncrements = 200;  // per worker
-
+constexpr int kWorkers = 4, kIncrements = 200;  // increments per worker
 // A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
     if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
-
-// Owns a child: if we leave early, it is killed and reaped.
-struct Child {
+struct Child {  // owns a child: if we leave early, it is killed and reaped
     ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
     pid_t pid = -1;
 };
-
 struct Fd {  // owns a file descriptor
-    explicit Fd(int f) : fd(f) {}
     ~Fd() { ::close(fd); }
-    Fd(const Fd&) = delete;
     int fd;
 };
 
-long read_number(int fd) {
-    char buf[32] = {};
-    check(static_cast<int>(::pread(fd, buf, sizeof buf - 1, 0)), "pread");
-    return std::strtol(buf, nullptr, 10);
+long read_number(int fd) {  // the file holds one long, at offset 0
+    long n = 0;
+    check(static_cast<int>(::pread(fd, &n, sizeof n, 0)), "pread");
+    return n;
 }
-void write_number(int fd, long n) {  // the number only grows: no truncation needed
-    const std::string text = std::to_string(n) + '\n';
-    check(static_cast<int>(::pwrite(fd, text.data(), text.size(), 0)), "pwrite");
+void write_number(int fd, long n) {
+    check(static_cast<int>(::pwrite(fd, &n, sizeof n, 0)), "pwrite");
 }
 
 // One "unrelated" worker: it shares nothing with the others but the path.
 int worker(const char* path) {
-    Fd f(check(::open(path, O_RDWR | O_CLOEXEC), "open"));
+    Fd f{check(::open(path, O_RDWR | O_CLOEXEC), "open")};
     for (int i = 0; i < kIncrements; ++i) {
         check(::flock(f.fd, LOCK_EX), "flock");  // waits while another holds it
         write_number(f.fd, read_number(f.fd) + 1);
@@ -59,7 +47,6 @@ int worker(const char* path) {
     }
     return 0;  // closing the file would also have dropped a lock still held
 }
-
 }  // namespace
 
 int main(int argc, char* argv[]) {
@@ -69,7 +56,7 @@ int main(int argc, char* argv[]) {
     }
     try {
         char path[] = "/tmp/file_flock_XXXXXX";
-        Fd file(check(::mkstemp(path), "mkstemp"));
+        Fd file{check(::mkstemp(path), "mkstemp")};
         struct Unlink { const char* p; ~Unlink() { ::unlink(p); } } unlink_at_end{path};
         write_number(file.fd, 0);
         Child workers[kWorkers];  // if a fork fails, the started ones are killed

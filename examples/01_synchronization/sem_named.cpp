@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <semaphore.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,35 +13,30 @@
 #include <system_error>
 
 namespace {
-
 // A failed call throws, naming the call; main prints it.
 int check(int rc, const char* what) {
     if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
     return rc;
 }
 
-// Owns a child: if we leave early, it is killed and reaped.
-struct Child {
-    explicit Child(pid_t p) : pid(p) {}
-    Child(const Child&) = delete;
+struct Child {  // owns a child: if we leave early, it is killed and reaped
     ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
     pid_t pid;
 };
 
-// Owns a named semaphore this program created: closed and unlinked when we leave.
+// Owns a named semaphore this program created: closed and unlinked when we leave
+// (if main unlinked it already, the second sem_unlink fails with ENOENT: harmless).
 struct NamedSemaphore {
     NamedSemaphore(std::string n, unsigned initial) : name(std::move(n)) {
         // O_EXCL: fail rather than silently reuse a semaphore someone else left.
         sem = ::sem_open(name.c_str(), O_CREAT | O_EXCL, 0600, initial);
         if (sem == SEM_FAILED) throw std::system_error(errno, std::generic_category(), "sem_open");
     }
-    ~NamedSemaphore() { ::sem_close(sem); if (!unlinked) ::sem_unlink(name.c_str()); }
+    ~NamedSemaphore() { ::sem_close(sem); ::sem_unlink(name.c_str()); }
     NamedSemaphore(const NamedSemaphore&) = delete;
     std::string name;
     sem_t* sem;
-    bool unlinked = false;
 };
-
 // What an unrelated program would do: open the semaphore by name, count the
 // units it can take without waiting, give them back.
 int count_available(const std::string& name) {
@@ -56,10 +50,8 @@ int count_available(const std::string& name) {
 }
 
 bool in_dev_shm(const std::string& name) {  // glibc keeps "/x" as /dev/shm/sem.x
-    struct stat st{};
-    return ::stat(("/dev/shm/sem." + name.substr(1)).c_str(), &st) == 0;
+    return ::access(("/dev/shm/sem." + name.substr(1)).c_str(), F_OK) == 0;
 }
-
 }  // namespace
 
 int main(int argc, char* argv[]) {
@@ -72,14 +64,11 @@ int main(int argc, char* argv[]) {
         const bool visible = in_dev_shm(sem.name);
         std::cout << "named semaphore created with value 2; /dev/shm entry exists: "
                   << (visible ? "yes" : "no") << '\n';
-
         std::cout.flush();  // else the child prints our buffer again
-        Child child(check(::fork(), "fork"));
+        Child child{check(::fork(), "fork")};
         if (child.pid == 0) {  // the child ends here, whatever happens
             int code = 100;
-            try {
-                code = count_available(sem.name);
-            } catch (const std::exception& e) {
+            try { code = count_available(sem.name); } catch (const std::exception& e) {
                 std::cerr << "sem_named (child): " << e.what() << '\n';
             }
             _exit(code);
@@ -90,9 +79,7 @@ int main(int argc, char* argv[]) {
         const int taken = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         std::cout << "another process opened it by name and could take " << taken
                   << " units (expected 2)\n";
-
         check(::sem_unlink(sem.name.c_str()), "sem_unlink");  // open handles stay valid
-        sem.unlinked = true;
         const bool gone = !in_dev_shm(sem.name);
         std::cout << "after sem_unlink the name is gone: " << (gone ? "yes" : "no") << '\n';
         return visible && taken == 2 && gone ? 0 : 1;
