@@ -70,9 +70,8 @@ struct Children {
         // If a consumer died, producers would wait for room for ever: SIGALRM ends
         // every child within 20 s, so the parent's waitpid() has a bound.
         ::alarm(20);
-        int code = 1;  // the child ends here, whatever happens
-        try { body(); code = 0; } catch (...) {}
-        _exit(code);
+        try { body(); } catch (...) { _exit(1); }  // the child ends here, whatever happens
+        _exit(0);
     }
 };
 

@@ -35,9 +35,8 @@ struct Child {
     template <class Body> explicit Child(Body body) {
         std::cout.flush();  // else the child prints our buffered text again
         if ((pid = check(::fork(), "fork")) != 0) return;
-        int code = 1;  // the child ends here, whatever happens
-        try { body(); code = 0; } catch (...) {}  // the parent sees the exit status
-        _exit(code);
+        try { body(); } catch (...) { _exit(1); }  // the child ends here, whatever happens
+        _exit(0);
     }
     ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
     bool wait() {  // true if it exited with 0
