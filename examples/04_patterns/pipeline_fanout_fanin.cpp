@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <deque>
 #include <chrono>
+#include <deque>
 #include <iostream>
 #include <map>
 #include <stdexcept>
