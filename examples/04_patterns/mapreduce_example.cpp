@@ -95,7 +95,10 @@ int main(int argc, char* argv[]) {
             });
         for (int r = 0; r < kReducers; ++r)
             children.emplace_back([&, r] {
-                for (auto& p : shuffle) p.close(1);  // or end-of-file never comes
+                for (int i = 0; i < kReducers; ++i) {  // keep only our read end: EOF
+                    shuffle[i].close(1);  // comes when the mappers are done, and if we die,
+                    if (i != r) shuffle[i].close(0);  // a mapper writing to us gets EPIPE
+                }
                 Counts counts;
                 for (Pair p; receive(shuffle[r].end[0], p);) counts[p.word] += p.count;
                 for (auto& [w, n] : counts) send(results.end[1], w, r, n);
