@@ -1,17 +1,14 @@
 // bounded_queue.cpp - a bounded queue in shared memory: a ring of 8 slots, a
 // process-shared mutex and two condition variables. A full queue stops the
 // producers (back-pressure). Python: Queue(maxsize=8), put() and get().
-#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
-#include <csignal>
 #include <iostream>
 #include <new>
 #include <system_error>
@@ -31,22 +28,19 @@ void check_pt(int err, const char* what) {
 struct BoundedQueue {  // lives in a MAP_SHARED mapping, used by every process
     pthread_mutex_t mutex;
     pthread_cond_t not_full, not_empty;  // producers wait for room, consumers for items
-    int head = 0, tail = 0, count = 0, max_count = 0;
-    long full_waits = 0, slots[kCapacity] = {};
-    std::atomic<int> times_consumed[kItems] = {};  // each must end at exactly 1
+    int head = 0, tail = 0, count = 0, max_count = 0, full_waits = 0;
+    int slots[kCapacity] = {}, times_taken[kItems] = {};  // each must end at exactly 1
 
-    BoundedQueue() {
+    BoundedQueue() {  // PTHREAD_PROCESS_SHARED: used by several processes
         pthread_mutexattr_t ma;
-        pthread_mutexattr_init(&ma);
-        pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);  // several processes
-        check_pt(pthread_mutex_init(&mutex, &ma), "pthread_mutex_init");
         pthread_condattr_t ca;
-        pthread_condattr_init(&ca);
-        pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+        pthread_mutexattr_init(&ma), pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+        pthread_condattr_init(&ca), pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+        check_pt(pthread_mutex_init(&mutex, &ma), "pthread_mutex_init");
         check_pt(pthread_cond_init(&not_full, &ca), "pthread_cond_init");
         check_pt(pthread_cond_init(&not_empty, &ca), "pthread_cond_init");
     }
-    void put(long item) {
+    void put(int item) {
         check_pt(pthread_mutex_lock(&mutex), "pthread_mutex_lock");
         full_waits += count == kCapacity;
         // while, not if: another producer may take the slot before we wake up
@@ -56,72 +50,53 @@ struct BoundedQueue {  // lives in a MAP_SHARED mapping, used by every process
         pthread_cond_signal(&not_empty);
         pthread_mutex_unlock(&mutex);
     }
-    long get() {
+    void get() {  // takes one item and counts it, under the mutex
         check_pt(pthread_mutex_lock(&mutex), "pthread_mutex_lock");
         while (count == 0) pthread_cond_wait(&not_empty, &mutex);
-        const long item = slots[head];
-        head = (head + 1) % kCapacity, --count;
+        ++times_taken[slots[head]], head = (head + 1) % kCapacity, --count;
         pthread_cond_signal(&not_full);
         pthread_mutex_unlock(&mutex);
-        return item;
     }
 };
 
-// Forks a child that runs body() and ends in _exit, whatever happens.
-template <class Body> pid_t spawn(Body body) {
-    std::cout.flush();  // else the child prints our buffered text again
-    const pid_t pid = check(::fork(), "fork");
-    if (pid != 0) return pid;
-    int code = 1;
-    try { body(); code = 0; } catch (...) {}
-    _exit(code);
-}
-
-// Waits at most 20 s for a child (a pidfd is readable once it has ended): a dead
-// consumer leaves producers waiting for room for ever. true if it exited with 0.
-bool wait_bounded(pid_t pid) {
-    const int pidfd = check(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)), "pidfd_open");
-    pollfd p{pidfd, POLLIN, 0};
-    const int ready = ::poll(&p, 1, 20'000);
-    ::close(pidfd);
-    if (check(ready, "poll") == 0) throw std::runtime_error("a child did not finish in time");
-    int status = 0;
-    check(::waitpid(pid, &status, 0), "waitpid");
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-// The owners: the shared mapping, and the children (killed and reaped if we leave early).
-struct SharedQueue {
-    void* m = ::mmap(nullptr, sizeof(BoundedQueue), PROT_READ | PROT_WRITE,
-                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);  // the children share it
-    SharedQueue() { if (m == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap"); }
-    ~SharedQueue() { ::munmap(m, sizeof(BoundedQueue)); }
-};
+// Owns the children: kills and reaps those still running if we leave early.
 struct Children {
     std::vector<pid_t> pids;
     ~Children() { for (pid_t pid : pids) if (::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
+    template <class Body> void spawn(Body body) {
+        pids.reserve(pids.size() + 1);  // push_back cannot fail after the fork
+        std::cout.flush();              // else the child prints our buffered text again
+        if (const pid_t pid = check(::fork(), "fork"); pid != 0) return pids.push_back(pid);
+        // If a consumer died, producers would wait for room for ever: SIGALRM ends
+        // every child within 20 s, so the parent's waitpid() has a bound.
+        ::alarm(20);
+        try { body(); } catch (...) { _exit(1); }  // the child ends here, whatever happens
+        _exit(0);
+    }
 };
 
 int main(int argc, char* argv[]) {
     if (argc > 1) return std::cerr << "usage: " << argv[0] << '\n', 2;
     try {
-        SharedQueue shared;
-        auto& q = *new (shared.m) BoundedQueue;
+        void* m = ::mmap(nullptr, sizeof(BoundedQueue), PROT_READ | PROT_WRITE,
+                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);  // the children share it
+        if (m == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
+        struct Unmap { void* m; ~Unmap() { ::munmap(m, sizeof(BoundedQueue)); } } unmap{m};
+        auto& q = *new (m) BoundedQueue;
         std::cout << "bounded queue: " << kCapacity << " slots, " << kProducers
                   << " producers, " << kConsumers << " consumers, " << kItems << " items\n";
         Children children;  // destroyed before the mapping
         for (int c = 0; c < kConsumers; ++c)  // each takes its share: the count is known
-            children.pids.push_back(spawn([&q] {
-                for (int i = 0; i < kItems / kConsumers; ++i) q.times_consumed[q.get()]++;
-            }));
+            children.spawn([&q] { for (int i = 0; i < kItems / kConsumers; ++i) q.get(); });
         for (int p = 0; p < kProducers; ++p)  // item numbers are unique across producers
-            children.pids.push_back(spawn([&q, p] {
-                for (int i = p; i < kItems; i += kProducers) q.put(i);
-            }));
+            children.spawn([&q, p] { for (int i = p; i < kItems; i += kProducers) q.put(i); });
         bool ok = true;
-        for (auto& pids = children.pids; !pids.empty(); pids.pop_back())
-            ok = wait_bounded(pids.back()) && ok;  // reaped: no longer ours to kill
-        const auto once = std::count(std::begin(q.times_consumed), std::end(q.times_consumed), 1);
+        for (auto& pids = children.pids; !pids.empty(); pids.pop_back()) {
+            int status = 0;  // reaped: no longer ours to kill
+            check(::waitpid(pids.back(), &status, 0), "waitpid");
+            ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        }
+        const auto once = std::count(std::begin(q.times_taken), std::end(q.times_taken), 1);
         std::cout << "items consumed exactly once: " << once << " of " << kItems << '\n'
                   << "highest occupancy: " << q.max_count << " (capacity " << kCapacity << ")\n"
                   << "a producer found the queue full " << q.full_waits << " times and waited\n";

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <deque>
 #include <iostream>
 #include <map>
 #include <stdexcept>
@@ -25,21 +26,14 @@ int check(int rc, const char* what) {
     return rc;
 }
 
-struct Fd {  // owns one descriptor
-    int fd = -1;
-    ~Fd() { close(); }
-    void close() { if (fd != -1) ::close(std::exchange(fd, -1)); }
-};
 // A pipe in packet mode: each read() returns one write(), so readers can share it.
-struct PacketPipe {
-    Fd read, write;
-    PacketPipe() {
-        int fds[2];
-        check(::pipe2(fds, O_CLOEXEC | O_DIRECT), "pipe2");
-        read.fd = fds[0], write.fd = fds[1];
-    }
+struct PacketPipe {  // owns both ends: end[0] is read from, end[1] written to
+    int end[2] = {-1, -1};
+    PacketPipe() { check(::pipe2(end, O_CLOEXEC | O_DIRECT), "pipe2"); }
+    ~PacketPipe() { close(0), close(1); }
+    void close(int i) { if (end[i] != -1) ::close(std::exchange(end[i], -1)); }
     int capacity() const {  // one packet per page-sized buffer slot: 16 by default
-        return check(::fcntl(write.fd, F_GETPIPE_SZ), "fcntl") / ::getpagesize();
+        return check(::fcntl(end[1], F_GETPIPE_SZ), "fcntl") / ::getpagesize();
     }
 };
 
@@ -48,14 +42,10 @@ struct Child {
     pid_t pid = -1;
     template <class Body> explicit Child(Body body) {
         std::cout.flush();  // else the child prints our buffered text again
-        pid = check(::fork(), "fork");
-        if (pid != 0) return;
-        int code = 1;  // the child ends here, whatever happens
-        try { body(); code = 0; } catch (const std::exception& e) { std::cerr << e.what() << '\n'; }
-        catch (...) {}
-        _exit(code);
+        if ((pid = check(::fork(), "fork")) != 0) return;
+        try { body(); } catch (...) { _exit(1); }  // the child ends here, whatever happens
+        _exit(0);
     }
-    Child(Child&& o) noexcept : pid(std::exchange(o.pid, -1)) {}
     ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
     bool wait() {  // true if it exited with 0
         int status = 0;
@@ -63,15 +53,11 @@ struct Child {
         return WIFEXITED(status) && WEXITSTATUS(status) == 0;
     }
 };
-
-
 struct Item { int seq, value; };
 struct Processed { int seq, worker, steps; };
 
-void send(int fd, const auto& rec) {  // one write(): atomic up to PIPE_BUF bytes
-    if (check(static_cast<int>(::write(fd, &rec, sizeof rec)), "write") != sizeof rec)
-        throw std::runtime_error("short write");
-}
+// One write() of at most PIPE_BUF bytes: the whole record or an error, never half.
+void send(int fd, const auto& rec) { check(static_cast<int>(::write(fd, &rec, sizeof rec)), "write"); }
 template <class T> bool receive(int fd, T& rec) {  // false at end-of-file
     const int n = check(static_cast<int>(::read(fd, &rec, sizeof rec)), "read");
     if (n != 0 && n != sizeof rec) throw std::runtime_error("short read");
@@ -101,24 +87,20 @@ int main(int argc, char* argv[]) {
         PacketPipe a, b;
         std::cout << "pipeline: source -> " << kWorkers << " workers -> sink, " << kItems
                   << " items; each pipe holds " << a.capacity() << " packets\n";
-        std::vector<Child> stages;  // each stage closes the ends it does not use,
-        stages.emplace_back([&] {   // or end-of-file never reaches the next stage
-            a.read.close(), b.read.close(), b.write.close();
-            source(a.write.fd);
+        std::deque<Child> stages;  // each stage closes the ends it does not use,
+        stages.emplace_back([&] {  // or end-of-file never reaches the next stage
+            a.close(0), b.close(0), b.close(1), source(a.end[1]);
         });
         for (int w = 0; w < kWorkers; ++w)
-            stages.emplace_back([&, w] {
-                a.write.close(), b.read.close();
-                worker(w, a.read.fd, b.write.fd);
-            });
-        a.read.close(), a.write.close(), b.write.close();  // the sink reads pipe B only
+            stages.emplace_back([&, w] { a.close(1), b.close(0), worker(w, a.end[0], b.end[1]); });
+        a.close(0), a.close(1), b.close(1);  // the sink reads pipe B only
 
         // Stage 3, the sink: fan-in arrives out of order; hold early items back.
         std::map<int, Processed> waiting;
         std::vector<int> per_worker(kWorkers);
         int next = 0, out_of_order = 0;  // next: how many were delivered in order
         long long sum = 0;
-        for (Processed r; receive(b.read.fd, r);) {  // EOF: every worker has exited
+        for (Processed r; receive(b.end[0], r);) {  // EOF: every worker has exited
             ++per_worker.at(r.worker);
             out_of_order += r.seq != next;
             waiting.emplace(r.seq, r);

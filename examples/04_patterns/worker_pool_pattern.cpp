@@ -10,14 +10,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <deque>
 #include <iostream>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
-
-namespace {
 
 constexpr int kWorkers = 3, kTasks = 60, kBaseMs = 2;  // worker w: (2w+1) x 2 ms a task
 
@@ -27,18 +26,11 @@ int check(int rc, const char* what) {
     return rc;
 }
 
-struct Fd {  // owns one descriptor
-    int fd = -1;
-    ~Fd() { close(); }
-    void close() { if (fd != -1) ::close(std::exchange(fd, -1)); }
-};
-struct Pipe {
-    Fd read, write;
-    explicit Pipe(int flags) {
-        int fds[2];
-        check(::pipe2(fds, O_CLOEXEC | flags), "pipe2");
-        read.fd = fds[0], write.fd = fds[1];
-    }
+struct Pipe {  // owns both ends: end[0] is read from, end[1] written to
+    int end[2] = {-1, -1};
+    explicit Pipe(int flags) { check(::pipe2(end, O_CLOEXEC | flags), "pipe2"); }
+    ~Pipe() { close(0), close(1); }
+    void close(int i) { if (end[i] != -1) ::close(std::exchange(end[i], -1)); }
 };
 
 // Owns a forked child running body(); kills and reaps it if we leave early.
@@ -46,14 +38,10 @@ struct Child {
     pid_t pid = -1;
     template <class Body> explicit Child(Body body) {
         std::cout.flush();  // else the child prints our buffered text again
-        pid = check(::fork(), "fork");
-        if (pid != 0) return;
-        int code = 1;  // the child ends here, whatever happens
-        try { body(); code = 0; } catch (const std::exception& e) { std::cerr << e.what() << '\n'; }
-        catch (...) {}
-        _exit(code);
+        if ((pid = check(::fork(), "fork")) != 0) return;
+        try { body(); } catch (...) { _exit(1); }  // the child ends here, whatever happens
+        _exit(0);
     }
-    Child(Child&& o) noexcept : pid(std::exchange(o.pid, -1)) {}
     ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
     bool wait() {  // true if it exited with 0
         int status = 0;
@@ -64,53 +52,40 @@ struct Child {
 
 struct Task { int id, n; };  // the sum of squares 1..n
 struct Result { int task_id, worker; long long value; };
+long long sum_of_squares(long long n) { return n * (n + 1) * (2 * n + 1) / 6; }
 
-void send(int fd, const auto& rec) {  // one write(): atomic up to PIPE_BUF bytes
-    if (check(static_cast<int>(::write(fd, &rec, sizeof rec)), "write") != sizeof rec)
-        throw std::runtime_error("short write");
-}
+// One write() of at most PIPE_BUF bytes: the whole record or an error, never half.
+void send(int fd, const auto& rec) { check(static_cast<int>(::write(fd, &rec, sizeof rec)), "write"); }
 template <class T> bool receive(int fd, T& rec) {  // false at end-of-file
     const int n = check(static_cast<int>(::read(fd, &rec, sizeof rec)), "read");
     if (n != 0 && n != sizeof rec) throw std::runtime_error("short read");
     return n != 0;
 }
-long long sum_of_squares(long long n) { return n * (n + 1) * (2 * n + 1) / 6; }
-
-void worker(int w, int tasks, int results) {  // until the task queue is empty and closed
-    for (Task t; receive(tasks, t);) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(kBaseMs * (2 * w + 1)));
-        send(results, Result{t.id, w, sum_of_squares(t.n)});
-    }
-}
-
-}  // namespace
 
 int main(int argc, char* argv[]) {
-    if (argc > 1) {
-        std::cerr << "usage: " << argv[0] << '\n';
-        return 2;
-    }
+    if (argc > 1) return std::cerr << "usage: " << argv[0] << '\n', 2;
     try {
+        ::signal(SIGPIPE, SIG_IGN);  // if every worker died, send() fails (EPIPE)
         Pipe tasks(O_DIRECT), results(0);
         std::cout << kWorkers << " workers, " << kTasks << " tasks; worker w costs (2w+1) x "
                   << kBaseMs << " ms per task\n";
-        std::vector<Child> workers;
+        std::deque<Child> workers;  // a deque never moves them
         for (int w = 0; w < kWorkers; ++w)
             workers.emplace_back([&, w] {
-                tasks.write.close();  // a worker keeps only the ends it uses
-                results.read.close();
-                worker(w, tasks.read.fd, results.write.fd);
+                tasks.close(1), results.close(0);  // a worker keeps only the ends it uses
+                for (Task t; receive(tasks.end[0], t);) {  // until the queue is empty and closed
+                    std::this_thread::sleep_for(std::chrono::milliseconds(kBaseMs * (2 * w + 1)));
+                    send(results.end[1], Result{t.id, w, sum_of_squares(t.n)});
+                }
             });
-        tasks.read.close();
-        results.write.close();  // or our read loop would never see end-of-file
+        tasks.close(0), results.close(1);  // or our read loop would never see end-of-file
 
         // The pipe holds 16 packets, so this blocks until workers take some.
-        for (int id = 0; id < kTasks; ++id) send(tasks.write.fd, Task{id, 100 + id});
-        tasks.write.close();  // end of the queue: workers see EOF once it is empty
-
+        for (int id = 0; id < kTasks; ++id) send(tasks.end[1], Task{id, 100 + id});
+        tasks.close(1);  // end of the queue: workers see EOF once it is empty
         std::vector<int> done_by(kWorkers), times_done(kTasks);
         int correct = 0;
-        for (Result r; receive(results.read.fd, r);) {  // EOF: every worker has exited
+        for (Result r; receive(results.end[0], r);) {  // EOF: every worker has exited
             ++done_by.at(r.worker), ++times_done.at(r.task_id);
             correct += r.value == sum_of_squares(100 + r.task_id);
         }
