@@ -1,5 +1,5 @@
 // process_pool.cpp — the pool of process_pool.hpp at work: every feature once, each
-// claim checked. `./process_pool --benchmark` times map() against Python's Pool.map.
+// claim checked. Chapter 6 (process_pool_vs_python) times map() against Python's Pool.map.
 //
 // The pool is one header: copy process_pool.hpp next to your program and include it.
 #include "process_pool.hpp"
@@ -10,17 +10,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
-#include <numeric>
-#include <optional>
 #include <stdexcept>
 #include <string>
-#include <string_view>
 #include <thread>
-#include <utility>
 #include <vector>
 
 namespace {
@@ -55,156 +50,16 @@ bool say(const char* claim, bool ok)
 
 }  // namespace
 
-// ================================ benchmark (--benchmark) ================================
-// map() over a trivial task, so the time is the pool's own: wall time / tasks with two
-// workers, a throughput (tasks overlap), not the latency of one task. Python's Pool.map
-// runs the same task with as many workers, in the same run, timed the same way (a warm
-// pool; median, fastest and slowest of several maps).
-namespace {
-
-struct Spread {
-    double median, min, max;  // microseconds per task
-};
-
-Spread spread(std::vector<double> us)
-{
-    std::sort(us.begin(), us.end());
-    return {us[us.size() / 2], us.front(), us.back()};
-}
-
-Spread time_map(std::size_t queued, std::size_t chunksize, const std::vector<std::int64_t>& xs,
-                int runs)
-{
-    PoolOptions options;
-    options.max_queued_per_worker = queued;
-    ProcessPool pool(options);
-    auto square_fn = pool.def(square);
-    pool.start();
-    std::vector<std::int64_t> expected;
-    for (auto x : xs) expected.push_back(x * x);
-    pool.map(square_fn, xs, chunksize);  // warm-up: first page faults and wake-ups
-    std::vector<double> us;
-    for (int r = 0; r < runs; ++r) {
-        auto t0 = std::chrono::steady_clock::now();
-        auto results = pool.map(square_fn, xs, chunksize);
-        auto t1 = std::chrono::steady_clock::now();
-        us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count() /
-                     static_cast<double>(xs.size()));
-        if (results != expected) throw std::runtime_error("map returned a wrong result");  // untimed
-    }
-    pool.close();
-    pool.join();
-    return spread(us);
-}
-
-// The Python side. It checks its results outside the timed region, like the C++ side.
-constexpr const char* kPoolMapScript = R"(
-import multiprocessing, statistics, sys, time
-def square(x):
-    return x * x
-if __name__ == "__main__":
-    n, runs = int(sys.argv[1]), int(sys.argv[2])
-    xs = list(range(n))
-    expected = [square(x) for x in xs]
-    with multiprocessing.get_context("fork").Pool(2) as pool:
-        for chunksize in 1, 256:
-            pool.map(square, xs, chunksize)
-            us = []
-            for run in range(runs):
-                start = time.perf_counter()
-                got = pool.map(square, xs, chunksize)
-                us.append((time.perf_counter() - start) * 1e6 / n)
-                assert got == expected
-            print(chunksize, statistics.median(us), min(us), max(us))
-)";
-
-// Python's figures for chunk sizes 1 and 256, or nullopt when /usr/bin/python3 is absent.
-std::optional<std::pair<Spread, Spread>> time_python_map(std::size_t n, int runs)
-{
-    if (::access("/usr/bin/python3", X_OK) != 0) return std::nullopt;
-    // popen() runs the command through /bin/sh; the script has no single quote in it.
-    std::string command = "/usr/bin/python3 -c '" + std::string(kPoolMapScript) + "' " +
-                          std::to_string(n) + " " + std::to_string(runs);
-    std::fflush(stdout);
-    FILE* python = ::popen(command.c_str(), "r");
-    wire::check(python != nullptr, "popen");
-    Spread one{}, many{};
-    int chunksize = 0, rows = 0;
-    Spread s{};
-    while (std::fscanf(python, "%d %lf %lf %lf", &chunksize, &s.median, &s.min, &s.max) == 4) {
-        (chunksize == 1 ? one : many) = s;
-        ++rows;
-    }
-    int status = ::pclose(python);
-    wire::check(status != -1, "pclose");
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || rows != 2)
-        throw std::runtime_error("python3 failed (wait status " + std::to_string(status) + ")");
-    return std::pair{one, many};
-}
-
-void row(const char* who, Spread s)
-{
-    std::printf("%-46s %7.3f  [%7.3f .. %7.3f]\n", who, s.median, s.min, s.max);
-}
-
-}  // namespace
-
-int benchmark(bool full)
-{
-    const std::size_t n = full ? 50000 : 5000;
-    const int runs = full ? 21 : 11, python_runs = full ? 7 : 3;
-    std::printf("mode: %s (%zu tasks per map, 2 workers, median of %d C++ / %d Python maps%s)\n",
-                full ? "full" : "quick", n, runs, python_runs, full ? "" : "; --full for more");
-    std::vector<std::int64_t> xs(n);
-    std::iota(xs.begin(), xs.end(), std::int64_t{0});
-
-    Spread alone = time_map(1, 1, xs, runs);
-    Spread queued = time_map(PoolOptions{}.max_queued_per_worker, 1, xs, runs);
-    Spread chunked = time_map(PoolOptions{}.max_queued_per_worker, 256, xs, runs);
-    std::printf("%-46s %7s  %s\n", "map(square, xs)", "us/task", "[min .. max]");
-    row("ProcessPool, chunksize 1, one task per worker", alone);
-    row("ProcessPool, chunksize 1, batched (default)", queued);
-    row("ProcessPool, chunksize 256", chunked);
-
-    auto python = time_python_map(n, python_runs);
-    if (!python) {
-        std::printf("/usr/bin/python3 not found: no Python figures and no ratio\n");
-        return 0;
-    }
-    auto [py_one, py_many] = *python;
-    row("Python Pool.map, chunksize=1", py_one);
-    row("Python Pool.map, chunksize=256", py_many);
-    std::printf("every map returned all %zu results, right and in order\n\n", n);
-
-    // The 20x at chunk size 1 is bought by batching: a worker holds up to 64 queued
-    // tasks, sent many to a send(), and its results come back through shared memory.
-    // The row without batching is printed beside it.
-    double ratio_one = py_one.median / queued.median, ratio_many = py_many.median / chunked.median;
-    bool met = ratio_one >= 20;
-    std::printf("time per task (wall time / tasks, 2 workers: a throughput), Python / ProcessPool:\n");
-    std::printf("  chunksize 1, batched (up to 64 tasks queued per worker, results in shared memory): %.0fx "
-                "(target >= 20x): %s\n", ratio_one, met ? "met" : "NOT met");
-    std::printf("  chunksize 1, one task at a time per worker (no batching): %.1fx\n",
-                py_one.median / alone.median);
-    std::printf("  chunksize 256: %.0fx\n", ratio_many);
-    std::printf("the target is reported, not enforced: the same figure varies 3x between machines\n");
-    return 0;
-}
-
 int demo();
-
 
 int main(int argc, char** argv)
 {
-    std::vector<std::string_view> args(argv + 1, argv + argc);
-    bool bench = !args.empty() && args[0] == "--benchmark";
-    bool full = bench && args.size() == 2 && args[1] == "--full";
-    if (args.size() > (bench ? 1u + full : 0u)) {
-        std::cerr << "usage: process_pool [--benchmark [--full]]\n";
+    if (argc > 1) {
+        std::cerr << "usage: " << argv[0] << '\n';
         return 2;
     }
     try {
-        return bench ? benchmark(full) : demo();
+        return demo();
     } catch (const std::exception& e) {  // an unexpected failure is a failed claim, not a crash
         std::cout << "FAILED: " << e.what() << '\n';
         return 1;

@@ -14,41 +14,9 @@
 #include <system_error>
 #include <utility>
 
+#include "memory_probe.hpp"  // check, Memory, memory_of, Child
+
 namespace {
-
-// A failed call throws, naming the call; main prints it.
-long check(long rc, const char* what) {
-    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
-    return rc;
-}
-
-/// The totals of /proc/<pid>/smaps_rollup we need, in KiB.
-/// RSS counts every resident page mapped; PSS divides each shared page by the
-/// number of processes sharing it; Private counts pages only this process has.
-struct Memory {
-    long rss = 0, pss = 0, shared = 0, priv = 0;
-};
-
-Memory memory_of(const std::string& pid) {
-    std::ifstream in("/proc/" + pid + "/smaps_rollup");
-    if (!in) throw std::runtime_error("cannot open /proc/" + pid + "/smaps_rollup");
-    Memory m;
-    std::string key;
-    long kib;
-    while (in >> key) {
-        if (!(in >> kib)) {  // the header line has no number: skip it
-            in.clear();
-            std::getline(in, key);
-            continue;
-        }
-        if (key == "Rss:") m.rss = kib;
-        else if (key == "Pss:") m.pss = kib;
-        else if (key == "Shared_Clean:" || key == "Shared_Dirty:") m.shared += kib;
-        else if (key == "Private_Clean:" || key == "Private_Dirty:") m.priv += kib;
-        std::getline(in, key);  // rest of the line ("kB")
-    }
-    return m;
-}
 
 void print(const char* when, const Memory& m) {
     std::printf("  %-26s RSS %6ld  PSS %6ld  shared %6ld  private %6ld  (KiB)\n", when, m.rss, m.pss, m.shared,
@@ -77,42 +45,6 @@ public:
 private:
     std::size_t size_;
     char* data_;
-};
-
-/// A forked child running body(), which ends in _exit whatever happens.
-/// Killed and reaped if it is still running when its owner goes out of scope.
-class Child {
-public:
-    template <class Body>
-    explicit Child(Body body) {
-        std::fflush(stdout);  // unflushed output would be printed twice
-        pid_ = static_cast<pid_t>(check(::fork(), "fork"));
-        if (pid_ == 0) {  // never returns into the parent's code
-            int code = 1;
-            try {
-                code = body();
-            } catch (const std::exception& e) {
-                std::fprintf(stderr, "copy_on_write child: %s\n", e.what());
-            }
-            std::fflush(stdout);
-            ::_exit(code);
-        }
-    }
-    Child(Child&& o) noexcept : pid_(std::exchange(o.pid_, -1)) {}
-    Child(const Child&) = delete;
-    ~Child() {
-        if (pid_ > 0 && ::kill(pid_, SIGKILL) == 0) ::waitpid(pid_, nullptr, 0);
-    }
-    pid_t pid() const { return pid_; }
-    /// Wait for a child that ends by itself; true if it exited with status 0.
-    bool exited_ok() {
-        int status = 0;
-        check(::waitpid(std::exchange(pid_, -1), &status, 0), "waitpid");
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    }
-
-private:
-    pid_t pid_;
 };
 
 /// A child shares its parent's pages until it writes to them.

@@ -22,6 +22,8 @@ constexpr bool kJudgeTiming = false;
 constexpr bool kJudgeTiming = true;
 #endif
 
+#include "stats.hpp"  // Stats, summarise(), time_each()
+
 namespace {
 
 // A failed call throws, naming the call; main prints it.
@@ -30,31 +32,21 @@ long check(long rc, const char* what) {
     return rc;
 }
 
-struct Stats {
-    double median, min, max;  // microseconds
-};
-
-Stats summarise(std::vector<double> us) {
-    std::sort(us.begin(), us.end());
-    return {us[us.size() / 2], us.front(), us.back()};
-}
-
-/// Time `n` calls of `once`, each measured on its own.
-Stats time_each(int n, const std::function<void()>& once) {
-    std::vector<double> us;
-    for (int i = 0; i < n; ++i) {
-        auto t0 = std::chrono::steady_clock::now();
-        once();
-        us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
-    }
-    return summarise(us);
-}
-
 /// Wait for a child that ends by itself (every child here exits at once).
 void reap(pid_t pid) {
     int status = 0;
     check(::waitpid(pid, &status, 0), "waitpid");
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error("a child failed");
+}
+
+void vfork_once() {
+    // vfork: the child borrows the parent's memory and the parent sleeps until
+    // the child execs or _exits. Nothing else is allowed in the child, not even
+    // check(): so test for the child first, and check the result in the parent.
+    pid_t pid = ::vfork();
+    if (pid == 0) ::_exit(0);
+    check(pid, "vfork");
+    reap(pid);
 }
 
 /// Only the fork() call, as the parent sees it: this is where the kernel
@@ -70,16 +62,6 @@ Stats time_fork_call(int n) {
         reap(pid);
     }
     return summarise(us);
-}
-
-void vfork_once() {
-    // vfork: the child borrows the parent's memory and the parent sleeps until
-    // the child execs or _exits. Nothing else is allowed in the child, not even
-    // check(): so test for the child first, and check the result in the parent.
-    pid_t pid = ::vfork();
-    if (pid == 0) ::_exit(0);
-    check(pid, "vfork");
-    reap(pid);
 }
 
 /// Memory the parent has written: fork must copy the page tables that map it.
