@@ -1,13 +1,11 @@
-// ipc_round_trip.cpp — the round trip of a 64-byte message: we send a request,
-// a child echoes it, we wait for the reply. A socketpair is the request-reply
-// channel; what a round trip measures is mostly the time to wake the other
-// process up, twice per trip. The figure is printed, never judged.
+// ipc_round_trip.cpp — the round trip of a 64-byte request through a socketpair:
+// a child echoes it, we wait for the reply. What this measures is mostly waking
+// the other process up, twice per trip. The figure is printed, never judged.
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <exception>
 #include <stdexcept>
 #include <system_error>
 #include <sys/socket.h>
@@ -37,33 +35,26 @@ struct SocketPair {  // SOCK_SEQPACKET keeps boundaries: one send() is one recv(
 };
 
 constexpr size_t size = 64;
-
 // MSG_NOSIGNAL: a dead peer makes send() fail with EPIPE instead of killing us.
-void send_msg(int fd, const char* p) {
-    if (check(static_cast<int>(::send(fd, p, size, MSG_NOSIGNAL)), "send") != size)
-        throw std::runtime_error("short send");
-}
-
+void send_msg(int fd, const char* p) { check(static_cast<int>(::send(fd, p, size, MSG_NOSIGNAL)), "send"); }
 void recv_msg(int fd, char* p) {
     int n = check(static_cast<int>(::recv(fd, p, size, 0)), "recv");
-    if (n == 0) throw std::runtime_error("end-of-file: the other process is gone");
-    if (n != size) throw std::runtime_error("short message");
+    if (n != size) throw std::runtime_error(n == 0 ? "end-of-file: the other process is gone" : "short message");
 }
-
-/// `rounds` requests, each echoed by a child. Returns microseconds per round
-/// trip, or -1 if an echo came back wrong or the child failed.
+void echo_all(int fd, int rounds) {  // the child's side
+    char buf[size];
+    for (int i = 0; i < rounds; ++i) { recv_msg(fd, buf); send_msg(fd, buf); }
+}
+/// Microseconds per round trip, or -1 if an echo came back wrong or the child failed.
 double round_trip_us(int rounds) {
     SocketPair sp;  // fd[0] is ours, fd[1] the child's
     std::fflush(stdout);
     Child echo(check(::fork(), "fork"));
     if (echo.pid == 0) {  // the child ends here, whatever happens: never in main's code
         int code = 1;
-        try {
-            sp.close(0);
-            char buf[size];
-            for (int i = 0; i < rounds; ++i) { recv_msg(sp.fd[1], buf); send_msg(sp.fd[1], buf); }
-            code = 0;
-        } catch (const std::exception& e) { std::fprintf(stderr, "ipc_round_trip (child): %s\n", e.what()); }
+        try { sp.close(0); echo_all(sp.fd[1], rounds); code = 0; } catch (const std::exception& e) {
+            std::fprintf(stderr, "ipc_round_trip (child): %s\n", e.what());
+        }
         _exit(code);
     }
     sp.close(1);  // ours: a dead echo now means end-of-file, never a hang
@@ -80,8 +71,7 @@ double round_trip_us(int rounds) {
     int status = 0;  // the echo has answered every request and ends: a short wait
     check(::waitpid(echo.pid, &status, 0), "waitpid");
     echo.pid = -1;
-    intact = intact && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    return intact ? dt.count() / rounds : -1;
+    return intact && status == 0 ? dt.count() / rounds : -1;  // 0: exited with 0
 }
 
 }  // namespace
@@ -90,8 +80,8 @@ int main(int argc, char**) {
     if (argc > 1) { std::fprintf(stderr, "usage: ipc_round_trip\n"); return 2; }
     try {
         double us = round_trip_us(2'000);
-        std::printf("round trip of a 64-byte message: %.1f microseconds (lower is better)\n", us);
-        std::printf("%s\n", us > 0 ? "every echo came back intact" : "FAILED: an echo was damaged");
+        std::printf("round trip of a 64-byte message: %.1f microseconds (lower is better)\n%s\n", us,
+                    us > 0 ? "every echo came back intact" : "FAILED: an echo was damaged");
         return us > 0 ? 0 : 1;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "ipc_round_trip: %s\n", e.what());
