@@ -32,7 +32,7 @@ struct Channel {
         else check(::pipe(fd), "pipe");
     }
     ~Channel() { for (int f : fd) if (f != -1) ::close(f); }
-    void close_write_end() { ::close(fd[1]); fd[1] = -1; }
+    void close(int end) { ::close(fd[end]); fd[end] = -1; }
     int fd[2] = {-1, -1};
 };
 
@@ -81,12 +81,12 @@ double throughput(bool socket, size_t size, std::uint64_t count) {
     Child producer(check(::fork(), "fork"));
     if (producer.pid == 0) {  // the child ends here, whatever happens: never in main's code
         int code = 1;
-        try { produce(c.fd[1], size, count); code = 0; } catch (const std::exception& e) {
+        try { c.close(0); produce(c.fd[1], size, count); code = 0; } catch (const std::exception& e) {
             std::fprintf(stderr, "ipc_speed_streams (child): %s\n", e.what());
         }
         _exit(code);
     }
-    c.close_write_end();  // ours: now a dead producer means end-of-file, never a hang
+    c.close(1);  // ours: now a dead producer means end-of-file, never a hang
     std::vector<char> msg(size);
     bool intact = true;
     for (std::uint64_t i = 0; i < count; ++i) {
