@@ -1,6 +1,6 @@
 // peer_credentials.cpp — who is on the other end of a Unix socket? The kernel
 // knows: SO_PEERCRED gives the peer's pid, uid and gid, which it cannot forge.
-// A manager (manager_dict_list.cpp) serves only its own user this way.
+// A manager (manager_by_name.cpp) serves only its own user this way.
 // Python: Manager(authkey=...) proves a shared secret instead.
 #include <poll.h>
 #include <signal.h>
