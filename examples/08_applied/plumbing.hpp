@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <initializer_list>
@@ -84,7 +85,8 @@ private:
 /// would keep a reader from ever seeing end-of-file), then runs body().
 template <class F>
 pid_t start(std::initializer_list<Fd*> close_in_child, F body) {
-    std::cout.flush();  // unflushed output would be printed by the child too
+    std::cout.flush();  // unflushed output would be printed by the child too,
+    std::fflush(stdout);  // printf's as well as cout's
     pid_t pid = static_cast<pid_t>(check(::fork(), "fork"));
     if (pid == 0) {  // the child ends here, whatever happens: never in main's code
         int code = 1;
@@ -99,6 +101,12 @@ pid_t start(std::initializer_list<Fd*> close_in_child, F body) {
     return pid;
 }
 // ANCHOR_END: children
+
+/// How a reaped child ended, from its waitpid() status.
+inline std::string describe(int status) {
+    if (WIFSIGNALED(status)) return std::string("killed by SIG") + sigabbrev_np(WTERMSIG(status));
+    return "exited with status " + std::to_string(WEXITSTATUS(status));
+}
 
 /// One fixed-size record per write(): below PIPE_BUF, so it is never interleaved
 /// with another writer's.
