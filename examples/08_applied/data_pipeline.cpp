@@ -7,30 +7,19 @@
 // working, time spent waiting for input and for room downstream - into a table in
 // shared memory, and the parent prints it at the end. The waits tell the story: the
 // stages before the bottleneck wait to write, the stages after it wait to read.
-#include <fcntl.h>
+#include "plumbing.hpp"  // check, Fd, Pipe, ChildGroup, start, send, receive
+
 #include <sys/mman.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <array>
 #include <atomic>
-#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <climits>
 #include <cmath>
-#include <csignal>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <iostream>
 #include <new>
 #include <string_view>
 #include <thread>
-#include <utility>
-#include <stdexcept>
-#include <system_error>
-#include <vector>
 
 namespace {
 
@@ -38,62 +27,6 @@ constexpr int kRecords = 2000;
 constexpr int kSensors = 4;
 constexpr int kFeatureWorkers = 3;
 constexpr auto kFeatureCost = std::chrono::microseconds(300);   // the expensive step
-
-// A failed call throws, naming the call; main prints it.
-long check(long rc, const char* what) {
-    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
-    return rc;
-}
-
-// ANCHOR: children
-/// Owns forked children. wait_all() reaps them and says whether all exited with 0;
-/// the destructor kills and reaps any still running (early return, exception).
-class ChildGroup {
-public:
-    ChildGroup() = default;
-    ChildGroup(const ChildGroup&) = delete;
-    ChildGroup& operator=(const ChildGroup&) = delete;
-    ~ChildGroup() {  // SIGKILL cannot be caught: these waits are bounded
-        for (pid_t pid : pids_) if (::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
-    }
-    void add(pid_t pid) { pids_.push_back(pid); }
-    bool wait_all() {
-        bool ok = true;
-        for (pid_t pid : pids_) {
-            int status;
-            check(waitpid(pid, &status, 0), "waitpid");
-            ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        }
-        pids_.clear();
-        return ok;
-    }
-private:
-    std::vector<pid_t> pids_;
-};
-// ANCHOR_END: children
-
-class Fd {
-public:
-    explicit Fd(int fd = -1) noexcept : fd_(fd) {}
-    Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-    Fd& operator=(Fd&& o) noexcept { std::swap(fd_, o.fd_); return *this; }
-    ~Fd() { close(); }
-    int get() const noexcept { return fd_; }
-    void close() noexcept { if (fd_ >= 0) ::close(fd_); fd_ = -1; }
-private:
-    int fd_;
-};
-// ANCHOR: pipe
-struct PacketPipe {   // one read() returns exactly one write(): safe with many readers
-    Fd read, write;
-    PacketPipe() {
-        int fds[2];
-        check(pipe2(fds, O_CLOEXEC | O_DIRECT), "pipe2");
-        read = Fd(fds[0]);
-        write = Fd(fds[1]);
-    }
-};
-// ANCHOR_END: pipe
 
 // ---- metrics ---------------------------------------------------------------------
 enum Stage { kRead, kPreprocess, kFeatures, kAggregate, kStages };
@@ -116,25 +49,22 @@ long us_since(Clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count();
 }
 
-/// send/receive that charge the time spent blocked to the stage's wait counters.
+/// send/receive (plumbing.hpp) that charge the time spent blocked to the stage's
+/// wait counters.
 template <class T>
 void send(int fd, const T& record, StageMetrics& m) {
     const auto t = Clock::now();
-    if (check(write(fd, &record, sizeof record), "write") != sizeof record)
-        throw std::runtime_error("short write");
+    ::send(fd, record);
     m.wait_out_us += us_since(t);
     ++m.out;
 }
 template <class T>
 bool receive(int fd, T& record, StageMetrics& m) {
     const auto t = Clock::now();
-    long n;
-    while ((n = read(fd, &record, sizeof record)) == -1 && errno == EINTR) {}
+    const bool got = ::receive(fd, record);
     m.wait_in_us += us_since(t);
-    if (check(n, "read") == 0) return false;
-    if (n != sizeof record) throw std::runtime_error("short read");
-    ++m.in;
-    return true;
+    m.in += got;
+    return got;
 }
 
 // ---- the data and the work of each stage -----------------------------------------
@@ -196,26 +126,6 @@ void stage_features(int in, int out, StageMetrics& m) {
     }
 }
 
-// ANCHOR: start
-/// Fork a stage that keeps only the descriptors it needs.
-template <class F>
-pid_t start(std::vector<Fd*> close_in_child, F body) {
-    std::cout.flush();
-    pid_t pid = static_cast<pid_t>(check(fork(), "fork"));
-    if (pid == 0) {  // the child ends here, whatever happens: never in main's code
-        int code = 1;
-        try {
-            for (Fd* fd : close_in_child) fd->close();
-            body();
-            code = 0;
-        } catch (...) {}
-        std::fflush(stdout);
-        _exit(code);
-    }
-    return pid;
-}
-// ANCHOR_END: start
-
 void print_metrics(const Metrics& m, long total_us) {
     std::printf("%-10s %5s %5s %5s %7s %8s %8s %9s\n", "stage", "procs", "in", "out", "dropped",
                 "busy ms", "wait-in", "wait-out");
@@ -242,7 +152,7 @@ int run() {
     std::cout << "pipeline: read -> preprocess -> features x" << kFeatureWorkers
               << " -> aggregate, " << kRecords << " sensor records\n";
     const auto t0 = Clock::now();
-    PacketPipe raw, clean, done;
+    Pipe raw(O_DIRECT), clean(O_DIRECT), done(O_DIRECT);  // packet mode: see plumbing.hpp
     ChildGroup children;
     children.add(start({&raw.read, &clean.read, &clean.write, &done.read, &done.write},
                          [&] { stage_read(raw.write.get(), metrics.stage[kRead]); }));

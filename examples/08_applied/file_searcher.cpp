@@ -5,31 +5,19 @@
 // prints matches and progress as they arrive, and on SIGINT (Ctrl-C) stops handing
 // out work, lets each worker finish its current file, reaps everyone and removes the
 // temporary files. The second search below interrupts itself to show exactly that.
-#include <fcntl.h>
+#include "plumbing.hpp"  // check, Fd, Pipe, ChildGroup, start, send, receive, TempDir
+
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <climits>
-#include <csignal>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <new>
 #include <regex>
-#include <string>
 #include <thread>
-#include <stdexcept>
-#include <system_error>
-#include <utility>
-#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -40,77 +28,6 @@ constexpr int kFiles = 120;
 constexpr int kLinesPerFile = 200;
 constexpr auto kSlowDisk = std::chrono::milliseconds(3);   // per file, so progress is visible
 const char* const kPattern = R"(ERROR code=5\d\d)";        // server errors only
-
-// A failed call throws, naming the call; main prints it.
-long check(long rc, const char* what) {
-    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
-    return rc;
-}
-
-// ANCHOR: children
-/// Owns forked children. wait_all() reaps them and says whether all exited with 0;
-/// the destructor kills and reaps any still running (early return, exception).
-class ChildGroup {
-public:
-    ChildGroup() = default;
-    ChildGroup(const ChildGroup&) = delete;
-    ChildGroup& operator=(const ChildGroup&) = delete;
-    ~ChildGroup() {  // SIGKILL cannot be caught: these waits are bounded
-        for (pid_t pid : pids_) if (::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
-    }
-    void add(pid_t pid) { pids_.push_back(pid); }
-    bool wait_all() {
-        bool ok = true;
-        for (pid_t pid : pids_) {
-            int status;
-            check(waitpid(pid, &status, 0), "waitpid");
-            ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        }
-        pids_.clear();
-        return ok;
-    }
-private:
-    std::vector<pid_t> pids_;
-};
-// ANCHOR_END: children
-
-class Fd {
-public:
-    explicit Fd(int fd = -1) noexcept : fd_(fd) {}
-    Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-    Fd& operator=(Fd&& o) noexcept { std::swap(fd_, o.fd_); return *this; }
-    ~Fd() { close(); }
-    int get() const noexcept { return fd_; }
-    void close() noexcept { if (fd_ >= 0) ::close(fd_); fd_ = -1; }
-private:
-    int fd_;
-};
-// ANCHOR: pipe
-struct Pipe {
-    Fd read, write;
-    explicit Pipe(int flags = 0) {
-        int fds[2];
-        check(pipe2(fds, O_CLOEXEC | flags), "pipe2");
-        read = Fd(fds[0]);
-        write = Fd(fds[1]);
-    }
-};
-// ANCHOR_END: pipe
-
-class TempDir {
-public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "file_searcher.XXXXXX").string();
-        if (!mkdtemp(tmpl.data())) check(-1, "mkdtemp");
-        path_ = tmpl;
-    }
-    ~TempDir() { std::error_code ec; fs::remove_all(path_, ec); }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return path_; }
-private:
-    fs::path path_;
-};
 
 std::string file_name(int i) {
     char name[32];
@@ -149,20 +66,6 @@ struct Message {
 };
 static_assert(sizeof(Message) <= PIPE_BUF);
 
-template <class T>
-void send(int fd, const T& record) {
-    if (check(write(fd, &record, sizeof record), "write") != sizeof record)
-        throw std::runtime_error("short write");
-}
-template <class T>
-bool receive(int fd, T& record) {
-    long n;
-    while ((n = read(fd, &record, sizeof record)) == -1 && errno == EINTR) {}
-    if (check(n, "read") == 0) return false;
-    if (n != sizeof record) throw std::runtime_error("short read");
-    return true;
-}
-
 /// Worker: take file numbers until the queue closes or the search is cancelled.
 [[noreturn]] void worker(const fs::path& dir, int tasks, int results,
                          const std::atomic<bool>& cancelled) {
@@ -194,21 +97,11 @@ Outcome search(const fs::path& dir, bool print_matches, int interrupt_after,
     Pipe tasks(O_DIRECT), results;   // packet mode: each read() is exactly one file number
     check(fcntl(tasks.write.get(), F_SETFL, O_NONBLOCK), "fcntl");
     ChildGroup children;
-    for (int w = 0; w < kWorkers; ++w) {
-        std::cout.flush();
-        pid_t pid = static_cast<pid_t>(check(fork(), "fork"));
-        if (pid == 0) {  // the child ends here, whatever happens: never in main's code
-            try {
-                signal(SIGINT, SIG_IGN);   // Ctrl-C reaches the whole process group; the parent decides
-                tasks.write.close();
-                results.read.close();
-                worker(dir, tasks.read.get(), results.write.get(), cancelled);   // ends with _exit(0)
-            } catch (...) {}
-            std::fflush(stdout);
-            _exit(1);
-        }
-        children.add(pid);
-    }
+    for (int w = 0; w < kWorkers; ++w)
+        children.add(start({&tasks.write, &results.read}, [&] {
+            signal(SIGINT, SIG_IGN);   // Ctrl-C reaches the whole process group; the parent decides
+            worker(dir, tasks.read.get(), results.write.get(), cancelled);   // ends with _exit(0)
+        }));
     tasks.read.close();
     results.write.close();
 // ANCHOR_END: search
@@ -286,7 +179,7 @@ int run() {
     Fd sigint = sigint_as_fd();
     bool ok = true;
     {
-        TempDir tmp;
+        TempDir tmp("file_searcher");
         const int planted = create_logs(tmp.path());
         std::cout << "created " << kFiles << " log files in a temporary directory; pattern /"
                   << kPattern << "/, " << kWorkers << " worker processes\n";

@@ -1,58 +1,24 @@
-// task_framework.cpp - exercise solution: a small task framework with a distributor,
-// a worker pool, a result collector and error handling.
+// task_framework.cpp - exercise solution: a small task framework.
 //
-// - Distributor: a queue of pending tasks; hands the next one to an idle worker and
-//   re-queues a task whose worker died (up to kMaxAttempts).
-// - WorkerPool: forked workers, each with its own task pipe and result pipe, so the
-//   pool always knows which task a dead worker was running; a dead worker is reaped,
-//   its exit status decoded, and a fresh worker takes its place.
+// - Distributor: the queue of pending tasks; re-queues a task whose worker died.
+// - WorkerPool: forked workers, each with its own task and result pipe, so the pool
+//   knows which task a dead worker was running; it reaps the dead one, decodes its
+//   exit status and forks a replacement.
 // - ResultCollector: one outcome per task, whatever happened.
-// Errors come in two kinds: a task that throws (the worker survives and reports the
-// exception) and a task that kills its worker (the pool notices from EOF + waitpid).
-#include <fcntl.h>
+// A task that throws is reported by its worker; one that kills its worker is noticed
+// by the pool (end-of-file, then waitpid).
+#include "plumbing.hpp"  // check, Fd, Pipe, send, receive, describe
+
 #include <poll.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <climits>
-#include <csignal>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <deque>
-#include <iostream>
 #include <map>
-#include <stdexcept>
-#include <string>
-#include <system_error>
-#include <utility>
-#include <vector>
 
 namespace {
 
-constexpr int kWorkers = 3;
-constexpr int kTasks = 20;
-constexpr int kMaxAttempts = 2;
-
-// A failed call throws, naming the call; main prints it.
-long check(long rc, const char* what) {
-    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
-    return rc;
-}
-
-class Fd {
-public:
-    explicit Fd(int fd = -1) noexcept : fd_(fd) {}
-    Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-    Fd& operator=(Fd&& o) noexcept { std::swap(fd_, o.fd_); return *this; }
-    ~Fd() { close(); }
-    int get() const noexcept { return fd_; }
-    void close() noexcept { if (fd_ >= 0) ::close(fd_); fd_ = -1; }
-private:
-    int fd_;
-};
+constexpr int kWorkers = 3, kTasks = 20, kMaxAttempts = 2;  // attempts: runs of one task
 
 // ---- tasks -----------------------------------------------------------------------
 enum class Kind : int { kCountPrimes, kFlaky, kCrash };
@@ -88,26 +54,6 @@ Result execute(const Task& t) {
         std::snprintf(r.error, sizeof r.error, "exception: %s", e.what());
     }
     return r;
-}
-
-template <class T>
-void send(int fd, const T& record) {
-    if (check(write(fd, &record, sizeof record), "write") != sizeof record)
-        throw std::runtime_error("short write");
-}
-/// Read one record; false at EOF (the writer is gone).
-template <class T>
-bool receive(int fd, T& record) {
-    long n;
-    while ((n = read(fd, &record, sizeof record)) == -1 && errno == EINTR) {}
-    if (check(n, "read") == 0) return false;
-    if (n != sizeof record) throw std::runtime_error("short read");
-    return true;
-}
-
-std::string describe(int status) {
-    if (WIFSIGNALED(status)) return std::string("killed by SIG") + sigabbrev_np(WTERMSIG(status));
-    return "exited with status " + std::to_string(WEXITSTATUS(status));
 }
 
 // ---- the three components --------------------------------------------------------
@@ -147,8 +93,6 @@ public:
     explicit WorkerPool(int n) : workers_(static_cast<std::size_t>(n)) {
         for (auto& w : workers_) start(w);
     }
-    WorkerPool(const WorkerPool&) = delete;
-    WorkerPool& operator=(const WorkerPool&) = delete;
 
     int replaced() const { return replaced_; }
 
@@ -201,23 +145,13 @@ private:
         Fd tasks, results;   // parent's ends: write tasks, read results
         bool busy = false;
         Task task{};
-        Worker() = default;
-        Worker(const Worker&) = delete;
-        Worker& operator=(const Worker&) = delete;
         ~Worker() {  // SIGKILL cannot be caught: this wait is bounded
             if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
         }
     };
 
-    static std::pair<Fd, Fd> make_pipe() {
-        int fds[2];
-        check(pipe2(fds, O_CLOEXEC), "pipe2");
-        return {Fd(fds[0]), Fd(fds[1])};
-    }
-
     void start(Worker& w) {
-        auto [task_read, task_write] = make_pipe();
-        auto [result_read, result_write] = make_pipe();
+        Pipe task, result;
         std::cout.flush();
         w.pid = static_cast<pid_t>(check(fork(), "fork"));
         if (w.pid == 0) {  // the child ends here, whatever happens: never in main's code
@@ -227,17 +161,16 @@ private:
                 // Close them: a stray copy of a task pipe's write end would keep that
                 // worker from ever seeing EOF at shutdown.
                 for (auto& other : workers_) { other.tasks.close(); other.results.close(); }
-                task_write.close();
-                result_read.close();
-                for (Task task; receive(task_read.get(), task);)
-                    send(result_write.get(), execute(task));
+                task.write.close();
+                result.read.close();
+                for (Task t; receive(task.read.get(), t);) send(result.write.get(), execute(t));
                 code = 0;
             } catch (...) {}
             std::fflush(stdout);
             _exit(code);
         }
-        w.tasks = std::move(task_write);     // the child's ends close when we return
-        w.results = std::move(result_read);
+        w.tasks = std::move(task.write);     // the child's ends close when we return
+        w.results = std::move(result.read);
         w.busy = false;
     }
 // ANCHOR_END: worker
@@ -250,14 +183,11 @@ private:
         w.pid = -1;
         const std::string why = "worker " + describe(status);
         if (w.busy) {
-            if (distributor.retry(w.task)) {
-                std::cout << "pool: task " << w.task.id << ": " << why << " (attempt "
-                          << w.task.attempt << "); retrying on a new worker\n";
-            } else {
-                std::cout << "pool: task " << w.task.id << ": " << why << " (attempt "
-                          << w.task.attempt << "); giving up\n";
+            const bool again = distributor.retry(w.task);
+            std::cout << "pool: task " << w.task.id << ": " << why << " (attempt " << w.task.attempt
+                      << "); " << (again ? "retrying on a new worker" : "giving up") << '\n';
+            if (!again)
                 collector.add_failure(w.task.id, why + ", " + std::to_string(kMaxAttempts) + " attempts");
-            }
         }
         w.tasks.close();
         w.results.close();
