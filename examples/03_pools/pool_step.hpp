@@ -26,7 +26,8 @@ inline int check(long rc, const char* what) {
 // Owns one descriptor: closed when the owner goes, or earlier by close().
 class Fd {
 public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
+    Fd() = default;
+    explicit Fd(int fd) : fd_(fd) {}
     Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
     Fd& operator=(Fd&& o) noexcept { std::swap(fd_, o.fd_); return *this; }  // o closes ours
     ~Fd() { close(); }
@@ -34,7 +35,7 @@ public:
     void close() { if (fd_ != -1) ::close(fd_); fd_ = -1; }
 
 private:
-    int fd_;
+    int fd_ = -1;
 };
 // ANCHOR_END: check
 
