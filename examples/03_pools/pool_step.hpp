@@ -1,3 +1,4 @@
+// ANCHOR: check
 // pool_step.hpp - the plumbing that every step of this chapter's pool repeats, written
 // once: the error idiom, a descriptor owner, whole records on a pipe, the end of every
 // child, and main's try/catch. The calls the steps teach (pipe2, fork, kill, waitpid,
@@ -16,7 +17,6 @@
 #include <utility>
 
 namespace step {
-// ANCHOR: check
 // A failed call throws, naming the call; run() prints it.
 inline int check(long rc, const char* what) {
     if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
@@ -76,5 +76,5 @@ template <class Body> int run(int argc, char* argv[], const char* program, Body 
         return 1;
     }
 }
-// ANCHOR_END: child
 }  // namespace step
+// ANCHOR_END: child
