@@ -1,8 +1,7 @@
-// pool_starmap.cpp - the pool takes several arguments per task: starmap(f, tuples)
-// calls f(*args) in a worker. A task is its index and the tuple's elements, copied
-// byte for byte one after the other (plain values only; strings need framing: see
-// process_pool); the worker rebuilds the tuple and calls std::apply(f, args), the C++
-// spelling of f(*args).
+// pool_starmap.cpp - several arguments per task: starmap(f, tuples) calls f(*args)
+// in a worker. A task is its index and the tuple's elements, copied byte for byte
+// (plain values only; strings need framing: see process_pool); the worker rebuilds
+// the tuple and calls std::apply(f, args), the C++ spelling of f(*args).
 #include <sys/wait.h>
 
 #include <cstdint>
@@ -21,8 +20,7 @@ class StarPool {  // the workers are forked with the function: fork copies it wi
     struct Reply { std::uint32_t index; R value; };
     template <class T> static T take(const char*& p) {  // the next element, in order
         T value;
-        std::memcpy(&value, p, sizeof value);
-        p += sizeof value;
+        std::memcpy(&value, p, sizeof value), p += sizeof value;
         return value;
     }
 
@@ -65,7 +63,7 @@ public:
         return out;
     }
     std::future<std::vector<R>> starmap_async(std::vector<std::tuple<A...>> tuples) {
-        // No fork in this thread: the workers exist already, so threads are safe here.
+        // The workers exist already (no fork() after this thread starts): threads are safe.
         return std::async(std::launch::async, [this, t = std::move(tuples)] { return starmap(t); });
     }
 
@@ -78,23 +76,19 @@ private:
     Workers workers_;  // last: destroyed first, before the pipes close
 };
 
-std::int64_t power(std::int64_t base, int exponent) {
-    std::int64_t r = 1;
-    for (int i = 0; i < exponent; ++i) r *= base;
-    return r;
+std::int64_t power(std::int64_t base, int exponent) {  // a function of two arguments
+    return exponent == 0 ? 1 : base * power(base, exponent - 1);
 }
 
 int main(int argc, char* argv[]) {
     return run(argc, argv, "pool_starmap", [] {
         StarPool pool(power, 2);     // R = std::int64_t, A... = std::int64_t, int
         const auto sync = pool.starmap({{2, 10}, {3, 4}, {10, 3}});
-        auto later = pool.starmap_async({{5, 2}, {7, 2}});  // returns at once
-        const auto async = later.get();
+        const auto async = pool.starmap_async({{5, 2}, {7, 2}}).get();  // a future at once
         std::cout << "starmap(power, [(2, 10), (3, 4), (10, 3)]) = [" << sync[0] << ", " << sync[1]
                   << ", " << sync[2] << "]\nstarmap_async(power, [(5, 2), (7, 2)]).get() = ["
                   << async[0] << ", " << async[1] << "]\n";
-        const bool ok = sync == std::vector<std::int64_t>{1024, 81, 1000} &&
-                        async == std::vector<std::int64_t>{25, 49};
+        const bool ok = sync == std::vector<std::int64_t>{1024, 81, 1000} && async == std::vector<std::int64_t>{25, 49};
         std::cout << (ok ? "OK" : "FAILED") << ": std::apply called power(*args) in the workers\n";
         return ok;
     });
