@@ -2,30 +2,20 @@
 // std::shared_future; a result thread in the parent (Python's Pool has one too) reads
 // the replies, calls the callback or the error callback, then fulfils the promise.
 // A task that throws in the worker comes back as an error reply, not a dead worker.
-#include <fcntl.h>
-#include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <functional>
 #include <future>
-#include <iostream>
 #include <map>
 #include <mutex>
-#include <stdexcept>
-#include <system_error>
 #include <thread>
 #include <vector>
 
-namespace {
-int check(int rc, const char* what) {  // a failed call throws, naming the call
-    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
-    return rc;
-}
+#include "pool_step.hpp"  // check, Fd, send/receive, child, run (step 1's page)
+using namespace step;
 
 std::int64_t slow_square(std::int64_t x) {  // the task: x ms of "work"
     if (x < 0) throw std::invalid_argument("negative input " + std::to_string(x));
@@ -41,23 +31,24 @@ class Pool {
 public:
     using Callback = std::function<void(std::int64_t)>;
     using ErrorCallback = std::function<void(const std::string&)>;
-    explicit Pool(int n) : Pool() {  // delegating: if this throws, ~Pool() still runs
-        check(::pipe2(tasks_, O_CLOEXEC), "pipe2");
-        check(::pipe2(replies_, O_CLOEXEC), "pipe2");
+    explicit Pool(int n) {  // a throw destroys the members built so far
+        int fds[2];
+        check(::pipe2(fds, O_CLOEXEC), "pipe2");
+        tasks_read_ = Fd(fds[0]), tasks_write_ = Fd(fds[1]);
+        check(::pipe2(fds, O_CLOEXEC), "pipe2");
+        replies_read_ = Fd(fds[0]), replies_write_ = Fd(fds[1]);
         for (int i = 0; i < n; ++i) {
             std::cout.flush();
             const pid_t pid = check(::fork(), "fork");  // before the thread: fork copies one thread
-            if (pid == 0) _exit(work());
-            pids_.push_back(pid);
+            if (pid == 0) child([this] { return work(); });
+            workers_.pids.push_back(pid);
         }
-        ::close(replies_[1]);  // the workers hold the only write ends: all dead -> EOF
-        replies_[1] = -1;
+        replies_write_.close();  // the workers hold the only write ends: all dead -> EOF
         results_thread_ = std::thread([this] { take_replies(); });
     }
-    ~Pool() {  // terminate(): kill, reap, then the result thread sees end of file
-        for (pid_t p : pids_) if (::kill(p, SIGKILL) == 0) ::waitpid(p, nullptr, 0);
+    ~Pool() {  // terminate(): kill and reap, then the result thread sees end of file
+        workers_.kill_all();
         if (results_thread_.joinable()) results_thread_.join();
-        for (int fd : {tasks_[0], tasks_[1], replies_[0], replies_[1]}) if (fd != -1) ::close(fd);
     }
     std::shared_future<std::int64_t> apply_async(std::int64_t x, Callback cb = {}, ErrorCallback eb = {}) {
         std::unique_lock lock(mutex_);
@@ -67,29 +58,25 @@ public:
         p.error_callback = std::move(eb);
         auto future = p.promise.get_future().share();
         lock.unlock();
-        const Task t{index, x};
-        check(static_cast<int>(::write(tasks_[1], &t, sizeof t)), "write");
+        send(tasks_write_.get(), Task{index, x});
         return future;
     }
 
 private:
-    Pool() = default;
     struct Pending { std::promise<std::int64_t> promise; Callback callback; ErrorCallback error_callback; };
     int work() {  // in the worker: every exception becomes an error reply
-        ::close(tasks_[1]);
-        Task t;
-        while (::read(tasks_[0], &t, sizeof t) == sizeof t) {
+        tasks_write_.close();
+        for (Task t; receive(tasks_read_.get(), t);) {
             Reply r{t.index, true, 0, {}};
             try { r.value = slow_square(t.arg); }
             catch (const std::exception& e) { r.ok = false; std::strncpy(r.error, e.what(), sizeof r.error - 1); }
             catch (...) { r.ok = false; std::strncpy(r.error, "unknown exception", sizeof r.error - 1); }
-            if (::write(replies_[1], &r, sizeof r) != sizeof r) return 1;
+            send(replies_write_.get(), r);
         }
         return 0;
     }
     void take_replies() {  // the result thread
-        Reply r;
-        while (::read(replies_[0], &r, sizeof r) == sizeof r) {
+        for (Reply r; receive(replies_read_.get(), r);) {
             Pending p;
             {
                 std::lock_guard lock(mutex_);
@@ -108,19 +95,21 @@ private:
         for (auto& [index, p] : pending_)
             p.promise.set_exception(std::make_exception_ptr(RemoteError("worker lost")));
     }
-    int tasks_[2]{-1, -1}, replies_[2]{-1, -1};
-    std::vector<pid_t> pids_;
+    struct Workers {  // the owner: kills and reaps those still running
+        std::vector<pid_t> pids;
+        void kill_all() { for (pid_t p : pids) if (::kill(p, SIGKILL) == 0) ::waitpid(p, nullptr, 0); pids.clear(); }
+        ~Workers() { kill_all(); }
+    };
+    Fd tasks_read_, tasks_write_, replies_read_, replies_write_;
+    Workers workers_;
     std::thread results_thread_;
     std::mutex mutex_;
     std::map<std::uint32_t, Pending> pending_;
     std::uint32_t next_index_ = 0;
 };
-}  // namespace
 
 int main(int argc, char* argv[]) {
-    if (argc > 1) { std::cerr << "usage: " << argv[0] << '\n'; return 2; }
-    try {
-        ::signal(SIGPIPE, SIG_IGN);  // a write to a dead pipe throws EPIPE instead
+    return run(argc, argv, "pool_apply_async", [] {
         using namespace std::chrono_literals;
         Pool pool(2);
         std::int64_t seen_by_callback = -1;  // written by the result thread before get() returns
@@ -139,9 +128,6 @@ int main(int argc, char* argv[]) {
         const bool ok = timed_out && v == 1600 && seen_by_callback == 1600 && raised &&
                         error_seen == "negative input -3";
         std::cout << (ok ? "OK" : "FAILED") << ": futures, callbacks and a worker's exception\n";
-        return ok ? 0 : 1;
-    } catch (const std::exception& e) {  // main catches: the call's name and errno
-        std::cerr << "pool_apply_async: " << e.what() << '\n';
-        return 1;
-    }
+        return ok;
+    });
 }

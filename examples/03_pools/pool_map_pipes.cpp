@@ -3,31 +3,14 @@
 // its inqueue and outqueue. Every record is 8 bytes (<= PIPE_BUF), so each write and
 // each read moves one whole record even with several readers. Results come back in
 // the order the workers finish them; step 2 (pool_ordered) puts them in input order.
-#include <fcntl.h>
-#include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
-#include <iostream>
-#include <stdexcept>
-#include <system_error>
 #include <vector>
 
-namespace {
-int check(int rc, const char* what) {  // a failed call throws, naming the call
-    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
-    return rc;
-}
-
-struct Pipe {  // owns both ends; drop() closes one early
-    Pipe() { check(::pipe2(fd, O_CLOEXEC), "pipe2"); }
-    ~Pipe() { drop(0); drop(1); }
-    void drop(int end) { if (fd[end] != -1) ::close(fd[end]); fd[end] = -1; }
-    int fd[2];
-};
+#include "pool_step.hpp"  // check, Fd, send/receive, child, run: shown on this page
+using namespace step;
 
 struct Workers {  // owns the children: kills and reaps those still running
     std::vector<pid_t> pids;
@@ -42,36 +25,32 @@ std::int64_t square(std::int64_t x) {
 // The worker: read a task, run it, write its result, until end of file.
 int worker(int tasks, int results) {
     std::int64_t x;
-    while (::read(tasks, &x, sizeof x) == sizeof x) {
-        const std::int64_t y = square(x);
-        if (::write(results, &y, sizeof y) != sizeof y) return 1;
-    }
+    while (receive(tasks, x)) send(results, square(x));
     return 0;
 }
 
 std::vector<std::int64_t> map(int nworkers, const std::vector<std::int64_t>& xs) {
-    Pipe tasks, results;
+    int fds[2];
+    check(::pipe2(fds, O_CLOEXEC), "pipe2");
+    Fd tasks_read(fds[0]), tasks_write(fds[1]);
+    check(::pipe2(fds, O_CLOEXEC), "pipe2");
+    Fd results_read(fds[0]), results_write(fds[1]);
     Workers workers;
     for (int i = 0; i < nworkers; ++i) {
         std::cout.flush();  // else the child inherits our buffer and prints it again
         const pid_t pid = check(::fork(), "fork");
-        if (pid == 0) {  // the child ends here: no exception can leave worker()
-            tasks.drop(1);  // or no worker would ever see end of file
-            _exit(worker(tasks.fd[0], results.fd[1]));
-        }
+        if (pid == 0) child([&] {
+            tasks_write.close();  // or no worker would ever see end of file
+            return worker(tasks_read.get(), results_write.get());
+        });
         workers.pids.push_back(pid);
     }
-    for (std::int64_t x : xs)  // all at once: the 64 KiB pipe holds 8192 tasks
-        check(static_cast<int>(::write(tasks.fd[1], &x, sizeof x)), "write");  // whole
-    tasks.drop(1);    // end of file after the last task: the workers' "stop"
-    results.drop(1);  // if every worker dies, read() returns 0: no hang
+    for (std::int64_t x : xs) send(tasks_write.get(), x);  // the 64 KiB pipe holds 8192
+    tasks_write.close();    // end of file after the last task: the workers' "stop"
+    results_write.close();  // if every worker dies, read() returns 0: no hang
     std::vector<std::int64_t> out;
-    while (out.size() < xs.size()) {
-        std::int64_t y;
-        if (check(static_cast<int>(::read(results.fd[0], &y, sizeof y)), "read") == 0)
-            throw std::runtime_error("the workers died before the last result");
-        out.push_back(y);
-    }
+    for (std::int64_t y; out.size() < xs.size(); out.push_back(y))
+        if (!receive(results_read.get(), y)) throw std::runtime_error("the workers died before the last result");
     while (!workers.pids.empty()) {  // they end by themselves at end of file
         int status = 0;
         check(::waitpid(workers.pids.back(), &status, 0), "waitpid");
@@ -80,12 +59,9 @@ std::vector<std::int64_t> map(int nworkers, const std::vector<std::int64_t>& xs)
     }
     return out;
 }
-}  // namespace
 
 int main(int argc, char* argv[]) {
-    if (argc > 1) { std::cerr << "usage: " << argv[0] << '\n'; return 2; }
-    try {
-        ::signal(SIGPIPE, SIG_IGN);  // a write to a dead pipe throws EPIPE instead
+    return run(argc, argv, "pool_map_pipes", [] {
         std::vector<std::int64_t> ys = map(3, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11});
         std::cout << "map(square, 0..11) with 3 workers, in arrival order:";
         for (std::int64_t y : ys) std::cout << ' ' << y;
@@ -93,9 +69,6 @@ int main(int argc, char* argv[]) {
         bool all = ys.size() == 12;
         for (std::size_t i = 0; all && i < ys.size(); ++i) all = ys[i] == std::int64_t(i * i);
         std::cout << "\nevery square arrived once: " << (all ? "yes" : "NO") << '\n';
-        return all ? 0 : 1;
-    } catch (const std::exception& e) {
-        std::cerr << "pool_map_pipes: " << e.what() << '\n';
-        return 1;
-    }
+        return all;
+    });
 }

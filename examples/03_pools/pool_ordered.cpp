@@ -2,24 +2,14 @@
 // workers, and every task carries its index and the function to run. Each reply is
 // tagged with its task's index, so map() stores it in its place: input order,
 // whichever worker finished first. apply() is one task, waited for.
-#include <fcntl.h>
-#include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdint>
-#include <iostream>
 #include <iterator>
-#include <stdexcept>
-#include <system_error>
 #include <vector>
 
-namespace {
-int check(int rc, const char* what) {  // a failed call throws, naming the call
-    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
-    return rc;
-}
+#include "pool_step.hpp"  // check, Fd, send/receive, child, run (step 1's page)
+using namespace step;
 
 // Python sends a function by name; a forked worker already has every function, so a
 // task names one by its place in this table, filled before fork().
@@ -34,32 +24,26 @@ struct Reply { std::uint32_t index; std::int64_t value; };
 
 class Pool {
 public:
-    explicit Pool(int n) : Pool() {  // delegating: if this throws, ~Pool() still runs
-        check(::pipe2(tasks_, O_CLOEXEC), "pipe2");
-        check(::pipe2(replies_, O_CLOEXEC), "pipe2");
+    explicit Pool(int n) {  // if a fork() fails, the members built so far are destroyed
+        int fds[2];
+        check(::pipe2(fds, O_CLOEXEC), "pipe2");
+        tasks_read_ = Fd(fds[0]), tasks_write_ = Fd(fds[1]);
+        check(::pipe2(fds, O_CLOEXEC), "pipe2");
+        replies_read_ = Fd(fds[0]), replies_write_ = Fd(fds[1]);
         for (int i = 0; i < n; ++i) {
             std::cout.flush();
             const pid_t pid = check(::fork(), "fork");
-            if (pid == 0) _exit(work());  // the child never leaves work()
-            pids_.push_back(pid);
+            if (pid == 0) child([this] { return work(); });  // never leaves work()
+            workers_.pids.push_back(pid);
         }
-        ::close(replies_[1]);  // only workers write: all of them dead -> end of file
-        replies_[1] = -1;
-    }
-    ~Pool() {  // like leaving Python's `with Pool()`: terminate()
-        for (pid_t p : pids_) if (::kill(p, SIGKILL) == 0) ::waitpid(p, nullptr, 0);
-        for (int fd : {tasks_[0], tasks_[1], replies_[0], replies_[1]}) if (fd != -1) ::close(fd);
+        replies_write_.close();  // only workers write: all of them dead -> end of file
     }
     std::vector<std::int64_t> map(FnId fn, const std::vector<std::int64_t>& xs) {
-        for (std::uint32_t i = 0; i < xs.size(); ++i) {
-            const Task task{fn, i, xs[i]};
-            check(static_cast<int>(::write(tasks_[1], &task, sizeof task)), "write");
-        }
+        for (std::uint32_t i = 0; i < xs.size(); ++i) send(tasks_write_.get(), Task{fn, i, xs[i]});
         std::vector<std::int64_t> out(xs.size());
         for (std::size_t got = 0; got < xs.size(); ++got) {
             Reply r;
-            if (check(static_cast<int>(::read(replies_[0], &r, sizeof r)), "read") == 0)
-                throw std::runtime_error("the workers died before the last result");
+            if (!receive(replies_read_.get(), r)) throw std::runtime_error("the workers died before the last result");
             out.at(r.index) = r.value;  // its place, not its arrival order
         }
         return out;
@@ -67,25 +51,23 @@ public:
     std::int64_t apply(FnId fn, std::int64_t x) { return map(fn, {x}).at(0); }
 
 private:
-    Pool() = default;
     int work() {  // the worker loop: read a task, run registry[fn], reply with the index
-        ::close(tasks_[1]);
+        tasks_write_.close();
         Task t;
-        while (::read(tasks_[0], &t, sizeof t) == sizeof t && t.fn < std::size(registry)) {
-            const Reply r{t.index, registry[t.fn](t.arg)};
-            if (::write(replies_[1], &r, sizeof r) != sizeof r) return 1;
-        }
+        while (receive(tasks_read_.get(), t) && t.fn < std::size(registry))
+            send(replies_write_.get(), Reply{t.index, registry[t.fn](t.arg)});
         return 0;
     }
-    int tasks_[2]{-1, -1}, replies_[2]{-1, -1};
-    std::vector<pid_t> pids_;
+    struct Workers {  // like leaving Python's `with Pool()`: terminate(), kill and reap
+        std::vector<pid_t> pids;
+        ~Workers() { for (pid_t p : pids) if (::kill(p, SIGKILL) == 0) ::waitpid(p, nullptr, 0); }
+    };
+    Fd tasks_read_, tasks_write_, replies_read_, replies_write_;
+    Workers workers_;  // last: destroyed first, so the workers die before their pipes close
 };
-}  // namespace
 
 int main(int argc, char* argv[]) {
-    if (argc > 1) { std::cerr << "usage: " << argv[0] << '\n'; return 2; }
-    try {
-        ::signal(SIGPIPE, SIG_IGN);  // a write to a dead pipe throws EPIPE instead
+    return run(argc, argv, "pool_ordered", [] {
         Pool pool(3);
         const auto ys = pool.map(kSquare, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11});
         bool ordered = true;
@@ -97,9 +79,6 @@ int main(int argc, char* argv[]) {
         const std::int64_t c = pool.apply(kCube, 7);
         std::cout << "\nin input order: " << (ordered ? "yes" : "NO")
                   << "\npool.apply(cube, 7) = " << c << (c == 343 ? " (expected 343)" : " WRONG") << '\n';
-        return ordered && c == 343 ? 0 : 1;
-    } catch (const std::exception& e) {
-        std::cerr << "pool_ordered: " << e.what() << '\n';
-        return 1;
-    }
+        return ordered && c == 343;
+    });
 }
