@@ -1,5 +1,5 @@
-// coro_loop.hpp — the epoll loop, the awaitable and the task type of
-// coroutine_loop (coro_epoll.cpp), in a header for coro_run_in_child.cpp.
+// coro_loop.hpp — the epoll loop, the awaitable and the task type that
+// coro_epoll.cpp and coro_run_in_child.cpp share.
 #pragma once
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -55,14 +55,26 @@ public:
             // One-shot: forget the fd before resuming, the coroutine may close it.
             check(::epoll_ctl(ep_.get(), EPOLL_CTL_DEL, w->fd, nullptr), "epoll_ctl DEL");
             --parked_;
+            ++resumes_;
             w->handle.resume();
         }
     }
     int parked() const { return parked_; }
+    int resumes() const { return resumes_; }
 private:
     Fd ep_;
-    int parked_ = 0;
+    int parked_ = 0, resumes_ = 0;
 };
+
+/// `co_await readable(loop, fd)` — suspend until fd has data (or EOF).
+struct Readable {
+    Loop& loop;
+    Waiter waiter;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) { waiter.handle = h; loop.park(&waiter); }
+    void await_resume() const noexcept {}
+};
+inline Readable readable(Loop& loop, int fd) { return Readable{loop, Waiter{fd, {}}}; }
 // ANCHOR_END: loop
 
 // ANCHOR: task
