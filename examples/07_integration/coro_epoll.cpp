@@ -18,7 +18,6 @@
 
 namespace {
 
-// ANCHOR: children
 struct Child {
     int id;
     pid_t pid;
@@ -54,9 +53,7 @@ Child spawn(int id) {
     child.pidfd = Fd(check(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)), "pidfd_open"));
     return child;
 }
-// ANCHOR_END: children
 
-// ANCHOR: supervise
 // The story: one coroutine per child, written like blocking code.
 
 // `child` is a reference: the caller must keep it alive until the Task is done
@@ -79,7 +76,6 @@ Task<int> supervise(Loop& loop, Child& child) {
     child.reaped = true;
     co_return info.si_code == CLD_EXITED ? info.si_status : -1;
 }
-// ANCHOR_END: supervise
 
 }  // namespace
 
@@ -87,7 +83,6 @@ int main(int argc, char**) {
     if (argc > 1) { std::cerr << "usage: coro_epoll\n"; return 2; }
     constexpr int kChildren = 4;
     try {
-        // ANCHOR: main
         Loop loop;                        // declared first: destroyed after the tasks
         std::vector<Child> children;
         children.reserve(kChildren);      // no reallocation: the references stay valid
@@ -100,7 +95,6 @@ int main(int argc, char**) {
 
         auto all_done = [&] { for (auto& t : tasks) if (!t.done()) return false; return true; };
         while (!all_done()) loop.run_once();
-        // ANCHOR_END: main
 
         bool ok = true;
         for (int id = 0; id < kChildren; ++id) {

@@ -20,7 +20,6 @@ namespace {
 
 struct ChildFailed : std::runtime_error { using std::runtime_error::runtime_error; };
 
-// ANCHOR: bridge
 /// `co_await InChild<T>(loop, fn)` suspends until the child has exited, then
 /// yields its T. The result travels as raw bytes: T must be trivially copyable.
 template <class T>
@@ -74,9 +73,7 @@ private:
     Fd result_, pidfd_;
     Waiter waiter_{};
 };
-// ANCHOR_END: bridge
 
-// ANCHOR: story
 // Reads like a local call; the work runs in another process.
 Task<long long> sum_in_child(Loop& loop, long long n) {
     co_return co_await InChild<long long>(loop, [n] {
@@ -86,7 +83,6 @@ Task<long long> sum_in_child(Loop& loop, long long n) {
         return sum;
     });
 }
-// ANCHOR_END: story
 
 }  // namespace
 
@@ -94,7 +90,6 @@ int main(int argc, char**) {
     if (argc > 1) { std::cerr << "usage: coro_run_in_child\n"; return 2; }
     const long long inputs[] = {1'000, 2'000, -1, 3'000};
     try {
-        // ANCHOR: main
         Loop loop;                                     // declared first: outlives the tasks
         std::vector<Task<long long>> jobs;
         for (long long n : inputs) jobs.push_back(sum_in_child(loop, n));   // Py: gather(...)
@@ -116,7 +111,6 @@ int main(int argc, char**) {
                 ok = ok && inputs[i] < 0;               // only the crashing job may throw
             }
         }
-        // ANCHOR_END: main
         std::cout << (ok ? "results awaited like local calls; the crash became an exception"
                          : "FAILED") << '\n';
         return ok ? 0 : 1;
