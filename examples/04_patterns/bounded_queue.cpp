@@ -2,25 +2,17 @@
 // process-shared mutex and two condition variables. A full queue stops the
 // producers (back-pressure). Python: Queue(maxsize=8), put() and get().
 #include <pthread.h>
-#include <signal.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <iostream>
+#include <deque>
 #include <new>
-#include <system_error>
-#include <vector>
+
+#include "pattern.hpp"  // check, Child, run_main
 
 constexpr int kCapacity = 8, kProducers = 3, kConsumers = 2, kItems = 3000;
 
-// A failed call throws, naming the call; pthread_* return the error instead.
-int check(int rc, const char* what) {
-    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
-    return rc;
-}
+// pthread_* return the error number instead of setting errno.
 void check_pt(int err, const char* what) {
     if (err != 0) throw std::system_error(err, std::generic_category(), what);
 }
@@ -59,25 +51,8 @@ struct BoundedQueue {  // lives in a MAP_SHARED mapping, used by every process
     }
 };
 
-// Owns the children: kills and reaps those still running if we leave early.
-struct Children {
-    std::vector<pid_t> pids;
-    ~Children() { for (pid_t pid : pids) if (::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
-    template <class Body> void spawn(Body body) {
-        pids.reserve(pids.size() + 1);  // push_back cannot fail after the fork
-        std::cout.flush();              // else the child prints our buffered text again
-        if (const pid_t pid = check(::fork(), "fork"); pid != 0) return pids.push_back(pid);
-        // If a consumer died, producers would wait for room for ever: SIGALRM ends
-        // every child within 20 s, so the parent's waitpid() has a bound.
-        ::alarm(20);
-        try { body(); } catch (...) { _exit(1); }  // the child ends here, whatever happens
-        _exit(0);
-    }
-};
-
 int main(int argc, char* argv[]) {
-    if (argc > 1) return std::cerr << "usage: " << argv[0] << '\n', 2;
-    try {
+    return run_main("bounded_queue", argc, argv, [] {
         void* m = ::mmap(nullptr, sizeof(BoundedQueue), PROT_READ | PROT_WRITE,
                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);  // the children share it
         if (m == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
@@ -85,17 +60,21 @@ int main(int argc, char* argv[]) {
         auto& q = *new (m) BoundedQueue;
         std::cout << "bounded queue: " << kCapacity << " slots, " << kProducers
                   << " producers, " << kConsumers << " consumers, " << kItems << " items\n";
-        Children children;  // destroyed before the mapping
+        std::deque<Child> children;  // destroyed before the mapping; never moved
+        // If a consumer died, producers would wait for room for ever: SIGALRM ends
+        // every child within 20 s, so the parent's waitpid() has a bound.
         for (int c = 0; c < kConsumers; ++c)  // each takes its share: the count is known
-            children.spawn([&q] { for (int i = 0; i < kItems / kConsumers; ++i) q.get(); });
+            children.emplace_back([&q] {
+                ::alarm(20);
+                for (int i = 0; i < kItems / kConsumers; ++i) q.get();
+            });
         for (int p = 0; p < kProducers; ++p)  // item numbers are unique across producers
-            children.spawn([&q, p] { for (int i = p; i < kItems; i += kProducers) q.put(i); });
+            children.emplace_back([&q, p] {
+                ::alarm(20);
+                for (int i = p; i < kItems; i += kProducers) q.put(i);
+            });
         bool ok = true;
-        for (auto& pids = children.pids; !pids.empty(); pids.pop_back()) {
-            int status = 0;  // reaped: no longer ours to kill
-            check(::waitpid(pids.back(), &status, 0), "waitpid");
-            ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        }
+        for (auto& c : children) ok = c.wait() && ok;
         const auto once = std::count(std::begin(q.times_taken), std::end(q.times_taken), 1);
         std::cout << "items consumed exactly once: " << once << " of " << kItems << '\n'
                   << "highest occupancy: " << q.max_count << " (capacity " << kCapacity << ")\n"
@@ -103,8 +82,5 @@ int main(int argc, char* argv[]) {
         ok = ok && once == kItems && q.max_count <= kCapacity;
         std::cout << (ok ? "OK: nothing lost, nothing duplicated, never over capacity\n" : "FAILED\n");
         return ok ? 0 : 1;
-    } catch (const std::exception& e) {
-        std::cerr << "bounded_queue: " << e.what() << '\n';
-        return 1;
-    }
+    });
 }

@@ -2,67 +2,19 @@
 // Fan-out: the workers share pipe A's read end; fan-in: they share pipe B's
 // write end, and the sink puts items back in order by their sequence numbers.
 // Python: Process stages chained by Queue(maxsize=...) objects.
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <chrono>
 #include <deque>
-#include <iostream>
 #include <map>
-#include <stdexcept>
-#include <system_error>
 #include <thread>
-#include <utility>
 #include <vector>
+
+#include "pattern.hpp"  // check, Pipe, Child, send/receive, run_main
 
 constexpr int kWorkers = 3, kItems = 600;
 
-// A failed call throws, naming the call; main prints it.
-int check(int rc, const char* what) {
-    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
-    return rc;
-}
-
-// A pipe in packet mode: each read() returns one write(), so readers can share it.
-struct PacketPipe {  // owns both ends: end[0] is read from, end[1] written to
-    int end[2] = {-1, -1};
-    PacketPipe() { check(::pipe2(end, O_CLOEXEC | O_DIRECT), "pipe2"); }
-    ~PacketPipe() { close(0), close(1); }
-    void close(int i) { if (end[i] != -1) ::close(std::exchange(end[i], -1)); }
-    int capacity() const {  // one packet per page-sized buffer slot: 16 by default
-        return check(::fcntl(end[1], F_GETPIPE_SZ), "fcntl") / ::getpagesize();
-    }
-};
-
-// Owns a forked child running body(); kills and reaps it if we leave early.
-struct Child {
-    pid_t pid = -1;
-    template <class Body> explicit Child(Body body) {
-        std::cout.flush();  // else the child prints our buffered text again
-        if ((pid = check(::fork(), "fork")) != 0) return;
-        try { body(); } catch (...) { _exit(1); }  // the child ends here, whatever happens
-        _exit(0);
-    }
-    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
-    bool wait() {  // true if it exited with 0
-        int status = 0;
-        check(::waitpid(std::exchange(pid, -1), &status, 0), "waitpid");
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    }
-};
 struct Item { int seq, value; };
 struct Processed { int seq, worker, steps; };
 
-// One write() of at most PIPE_BUF bytes: the whole record or an error, never half.
-void send(int fd, const auto& rec) { check(static_cast<int>(::write(fd, &rec, sizeof rec)), "write"); }
-template <class T> bool receive(int fd, T& rec) {  // false at end-of-file
-    const int n = check(static_cast<int>(::read(fd, &rec, sizeof rec)), "read");
-    if (n != 0 && n != sizeof rec) throw std::runtime_error("short read");
-    return n != 0;
-}
 int collatz_steps(long n) {
     int steps = 0;
     for (; n != 1; ++steps) n = n % 2 == 0 ? n / 2 : 3 * n + 1;
@@ -82,11 +34,11 @@ void worker(int id, int in, int out) {
 }
 
 int main(int argc, char* argv[]) {
-    if (argc > 1) return std::cerr << "usage: " << argv[0] << '\n', 2;
-    try {
-        PacketPipe a, b;
+    return run_main("pipeline_fanout_fanin", argc, argv, [] {
+        Pipe a(O_DIRECT), b(O_DIRECT);  // packet mode: the workers share a's read end
+        const int packets = check(::fcntl(a.end[1], F_GETPIPE_SZ), "fcntl") / ::getpagesize();
         std::cout << "pipeline: source -> " << kWorkers << " workers -> sink, " << kItems
-                  << " items; each pipe holds " << a.capacity() << " packets\n";
+                  << " items; each pipe holds " << packets << " packets\n";
         std::deque<Child> stages;  // each stage closes the ends it does not use,
         stages.emplace_back([&] {  // or end-of-file never reaches the next stage
             a.close(0), b.close(0), b.close(1), source(a.end[1]);
@@ -119,8 +71,5 @@ int main(int argc, char* argv[]) {
                   << next << " of " << kItems << " in sequence\n"
                   << "sum of collatz steps: " << sum << " (serial " << serial << ")\n";
         return ok && next == kItems && sum == serial ? 0 : 1;
-    } catch (const std::exception& e) {
-        std::cerr << "pipeline_fanout_fanin: " << e.what() << '\n';
-        return 1;
-    }
+    });
 }

@@ -2,71 +2,24 @@
 // faster worker takes more tasks. Python: a task Queue, a result Queue, workers
 // looping on get(). Here the task queue is a pipe in packet mode (O_DIRECT):
 // each read() returns one write(), so workers sharing it never split a task.
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <deque>
-#include <iostream>
-#include <stdexcept>
-#include <system_error>
 #include <thread>
-#include <utility>
 #include <vector>
 
+#include "pattern.hpp"  // check, Pipe, Child, send/receive, run_main
+
 constexpr int kWorkers = 3, kTasks = 60, kBaseMs = 2;  // worker w: (2w+1) x 2 ms a task
-
-// A failed call throws, naming the call; main prints it.
-int check(int rc, const char* what) {
-    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
-    return rc;
-}
-
-struct Pipe {  // owns both ends: end[0] is read from, end[1] written to
-    int end[2] = {-1, -1};
-    explicit Pipe(int flags) { check(::pipe2(end, O_CLOEXEC | flags), "pipe2"); }
-    ~Pipe() { close(0), close(1); }
-    void close(int i) { if (end[i] != -1) ::close(std::exchange(end[i], -1)); }
-};
-
-// Owns a forked child running body(); kills and reaps it if we leave early.
-struct Child {
-    pid_t pid = -1;
-    template <class Body> explicit Child(Body body) {
-        std::cout.flush();  // else the child prints our buffered text again
-        if ((pid = check(::fork(), "fork")) != 0) return;
-        try { body(); } catch (...) { _exit(1); }  // the child ends here, whatever happens
-        _exit(0);
-    }
-    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
-    bool wait() {  // true if it exited with 0
-        int status = 0;
-        check(::waitpid(std::exchange(pid, -1), &status, 0), "waitpid");
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    }
-};
 
 struct Task { int id, n; };  // the sum of squares 1..n
 struct Result { int task_id, worker; long long value; };
 long long sum_of_squares(long long n) { return n * (n + 1) * (2 * n + 1) / 6; }
 
-// One write() of at most PIPE_BUF bytes: the whole record or an error, never half.
-void send(int fd, const auto& rec) { check(static_cast<int>(::write(fd, &rec, sizeof rec)), "write"); }
-template <class T> bool receive(int fd, T& rec) {  // false at end-of-file
-    const int n = check(static_cast<int>(::read(fd, &rec, sizeof rec)), "read");
-    if (n != 0 && n != sizeof rec) throw std::runtime_error("short read");
-    return n != 0;
-}
-
 int main(int argc, char* argv[]) {
-    if (argc > 1) return std::cerr << "usage: " << argv[0] << '\n', 2;
-    try {
+    return run_main("worker_pool_pattern", argc, argv, [] {
         ::signal(SIGPIPE, SIG_IGN);  // if every worker died, send() fails (EPIPE)
-        Pipe tasks(O_DIRECT), results(0);
+        Pipe tasks(O_DIRECT), results;
         std::cout << kWorkers << " workers, " << kTasks << " tasks; worker w costs (2w+1) x "
                   << kBaseMs << " ms per task\n";
         std::deque<Child> workers;  // a deque never moves them
@@ -101,8 +54,5 @@ int main(int argc, char* argv[]) {
                   << "\nresults correct: " << correct << " of " << kTasks
                   << ", every task done exactly once: " << (once ? "yes" : "no") << '\n';
         return ok && once && correct == kTasks ? 0 : 1;
-    } catch (const std::exception& e) {
-        std::cerr << "worker_pool_pattern: " << e.what() << '\n';
-        return 1;
-    }
+    });
 }
