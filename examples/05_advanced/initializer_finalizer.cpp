@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -63,17 +64,17 @@ public:
         say("initializer: scratch file and lookup table ready");
         Message hello{Kind::Hello, id_, 0, 0, {}};
         std::memcpy(hello.scratch, scratch_, sizeof hello.scratch);
-        send_msg(results_, hello);
+        (void)::send(results_, &hello, sizeof hello, MSG_NOSIGNAL);   // as the bye: never throws
     }
     ~WorkerState() {
-        // Runs on return and on exceptions alike (not on SIGKILL, which ~Pool uses
-        // only when main leaves early, and which can leave the scratch file behind).
+        // Runs on return and on exceptions alike; not on SIGKILL, the last resort of
+        // Pool::abandon() for a worker still busy a second after the pool was given up.
         scratch_fd_.reset();
         ::unlink(scratch_);
         say("finalizer: did " + std::to_string(done_) + " tasks, scratch file removed");
         Message bye{Kind::Bye, id_, done_, 0, {}};
         std::memcpy(bye.scratch, scratch_, sizeof bye.scratch);
-        send_msg(results_, bye);
+        (void)::send(results_, &bye, sizeof bye, MSG_NOSIGNAL);   // the pool may be gone: never throws
     }
     WorkerState(const WorkerState&) = delete;
     WorkerState& operator=(const WorkerState&) = delete;
@@ -106,7 +107,7 @@ int worker_main(int id, int sock) {
 }
 
 /// Parent side: a tiny fixed pool on one SOCK_SEQPACKET pair, used both ways (message
-/// boundaries kept: several workers may read one end). Leaving early kills and reaps.
+/// boundaries kept: several workers may read one end). Leaving early: abandon().
 class Pool {
 public:
     Pool() {
@@ -115,8 +116,9 @@ public:
         sock_.fd = fds[0];
         Fd theirs{fds[1]};
         std::fflush(stdout);
+        try {
         for (int id = 1; id <= kWorkers; ++id) {
-            pid_t pid = check(::fork(), "fork");   // a throw here: ~Pool reaps those started
+            pid_t pid = check(::fork(), "fork");
             if (pid == 0) {  // the child ends here, whatever happens: never in main's code
                 int code = 1;
                 try { sock_.reset(); code = worker_main(id, theirs.fd); }
@@ -128,8 +130,9 @@ public:
             }
             pids_.push_back(pid);
         }
+        } catch (...) { abandon(); throw; }   // a constructor that throws gets no destructor
     }
-    ~Pool() { for (pid_t pid : pids_) if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
+    ~Pool() { abandon(); }
     Pool(const Pool&) = delete;
 
     void submit(int task) { send_msg(sock_.fd, task); }
@@ -147,6 +150,20 @@ public:
             clean += WIFEXITED(status) && WEXITSTATUS(status) == 0;
         }
         return clean;
+    }
+    /// Leaving early: end-of-file tells idle workers to stop (their finalizers run);
+    /// one still busy after 1 s gets SIGKILL. Every worker is reaped.
+    void abandon() {
+        sock_.reset();
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        for (pid_t& pid : pids_) {
+            while (pid > 0 && ::waitpid(pid, nullptr, WNOHANG) == 0) {
+                if (std::chrono::steady_clock::now() < deadline) { ::usleep(5000); continue; }
+                ::kill(pid, SIGKILL);
+                ::waitpid(pid, nullptr, 0);
+            }
+            pid = -1;
+        }
     }
 private:
     Fd sock_;
