@@ -10,17 +10,16 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <system_error>
-#include <utility>
 #include <vector>
 
 namespace {
-
 
 constexpr int kWorkers = 3;
 constexpr int kTasks = 9;
@@ -31,32 +30,10 @@ int check(int rc, const char* what) {
     return rc;
 }
 
-/// Owns one file descriptor.
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    Fd& operator=(Fd&& other) noexcept {
-        if (this != &other) { reset(); fd_ = std::exchange(other.fd_, -1); }
-        return *this;
-    }
+struct Fd {   // owns one descriptor
+    int fd = -1;
     ~Fd() { reset(); }
-    int get() const { return fd_; }
-    void reset() { if (fd_ >= 0) ::close(fd_); fd_ = -1; }
-private:
-    int fd_;
-};
-
-/// A datagram-like channel: SOCK_SEQPACKET keeps message boundaries, so several
-/// workers can read the same end and each gets whole messages.
-struct Channel {
-    Fd a, b;   // parent uses a, workers use b
-    Channel() {
-        int fds[2];
-        check(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, fds), "socketpair");
-        a = Fd(fds[0]);
-        b = Fd(fds[1]);
-    }
+    void reset() { if (fd >= 0) ::close(fd); fd = -1; }
 };
 
 enum class Kind : int { Hello, Result, Bye };
@@ -71,11 +48,8 @@ struct Message {
 template <class T> void send_msg(int fd, const T& msg) {
     check(static_cast<int>(::send(fd, &msg, sizeof msg, MSG_NOSIGNAL)), "send");
 }
-template <class T> bool recv_msg(int fd, T& msg) {
-    ssize_t n;
-    while ((n = ::recv(fd, &msg, sizeof msg, 0)) == -1 && errno == EINTR) {}
-    check(static_cast<int>(n), "recv");
-    return n == static_cast<ssize_t>(sizeof msg);
+template <class T> bool recv_msg(int fd, T& msg) {   // false at end-of-file
+    return check(static_cast<int>(::recv(fd, &msg, sizeof msg, 0)), "recv") == sizeof msg;
 }
 
 /// Everything one worker sets up once and tears down once.
@@ -85,21 +59,22 @@ public:
     WorkerState(int id, int results) : id_(id), results_(results) {
         // The "expensive" set-up: a scratch file and a lookup table.
         std::snprintf(scratch_, sizeof scratch_, "/tmp/ch05-worker%d-XXXXXX", id);
-        scratch_fd_ = Fd(check(::mkstemp(scratch_), "mkstemp"));
+        scratch_fd_.fd = check(::mkstemp(scratch_), "mkstemp");
         for (long i = 0; i < 100; ++i) squares_.push_back(i * i);
         say("initializer: scratch file and lookup table ready");
         Message hello{Kind::Hello, id_, 0, 0, {}};
         std::memcpy(hello.scratch, scratch_, sizeof hello.scratch);
-        send_msg(results_, hello);
+        (void)::send(results_, &hello, sizeof hello, MSG_NOSIGNAL);   // as the bye: never throws
     }
     ~WorkerState() {
-        // Runs on return and on exceptions alike: the scratch file never leaks.
+        // Runs on return and on exceptions alike; not on SIGKILL, the last resort of
+        // Pool::abandon() for a worker still busy a second after the pool was given up.
         scratch_fd_.reset();
         ::unlink(scratch_);
         say("finalizer: did " + std::to_string(done_) + " tasks, scratch file removed");
         Message bye{Kind::Bye, id_, done_, 0, {}};
         std::memcpy(bye.scratch, scratch_, sizeof bye.scratch);
-        send_msg(results_, bye);
+        (void)::send(results_, &bye, sizeof bye, MSG_NOSIGNAL);   // the pool may be gone: never throws
     }
     WorkerState(const WorkerState&) = delete;
     WorkerState& operator=(const WorkerState&) = delete;
@@ -121,37 +96,33 @@ private:
 };
 
 /// The worker's whole life. Returning from here destroys `state`: the finalizer.
-int worker_main(int id, int tasks, int results) {
-    WorkerState state(id, results);
+int worker_main(int id, int sock) {
+    WorkerState state(id, sock);
     int task;
-    while (recv_msg(tasks, task) && task >= 0) {   // -1 is the "stop" request
+    while (recv_msg(sock, task) && task >= 0) {   // -1 is the "stop" request
         Message m{Kind::Result, id, task, state.handle(task), {}};
-        send_msg(results, m);
+        send_msg(sock, m);
     }
     return 0;
 }
 
-/// Parent side: a tiny fixed pool.
+/// Parent side: a tiny fixed pool on one SOCK_SEQPACKET pair, used both ways (message
+/// boundaries kept: several workers may read one end). Leaving early: abandon().
 class Pool {
 public:
     Pool() {
+        int fds[2];
+        check(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds), "socketpair");
+        sock_.fd = fds[0];
+        Fd theirs{fds[1]};
         std::fflush(stdout);
+        try {
         for (int id = 1; id <= kWorkers; ++id) {
-            pid_t pid = ::fork();
-            if (pid == -1) {  // the destructor will not run: stop the workers we have
-                int err = errno;
-                for (pid_t p : pids_) { ::kill(p, SIGKILL); ::waitpid(p, nullptr, 0); }
-                throw std::system_error(err, std::generic_category(), "fork");
-            }
+            pid_t pid = check(::fork(), "fork");
             if (pid == 0) {  // the child ends here, whatever happens: never in main's code
                 int code = 1;
-                try {
-                    tasks_.a.reset();
-                    results_.a.reset();
-                    code = worker_main(id, tasks_.b.get(), results_.b.get());
-                } catch (const std::exception& e) {
-                    std::fprintf(stderr, "initializer_finalizer: worker %d: %s\n", id, e.what());
-                }
+                try { sock_.reset(); code = worker_main(id, theirs.fd); }
+                catch (const std::exception& e) { std::fprintf(stderr, "initializer_finalizer: worker %d: %s\n", id, e.what()); }
                 std::fflush(stdout);
                 // _exit, not exit: the inherited atexit handlers and static
                 // destructors are the parent's business (see atexit_fork).
@@ -159,32 +130,43 @@ public:
             }
             pids_.push_back(pid);
         }
-        tasks_.b.reset();
-        results_.b.reset();
+        } catch (...) { abandon(); throw; }   // a constructor that throws gets no destructor
     }
-    ~Pool() { stop(); }
+    ~Pool() { abandon(); }
     Pool(const Pool&) = delete;
-    Pool& operator=(const Pool&) = delete;
 
-    void submit(int task) { send_msg(tasks_.a.get(), task); }
-    bool next(Message& m) { return recv_msg(results_.a.get(), m); }
+    void submit(int task) { send_msg(sock_.fd, task); }
+    bool next(Message& m) { return recv_msg(sock_.fd, m); }
 
-    /// Orderly shutdown: one stop request per worker, then reap them all.
-    /// Returns how many workers exited with status 0.
+    /// Orderly shutdown: one stop request per worker, then reap them all (idle workers
+    /// end by themselves). Returns how many workers exited with status 0.
     int stop() {
-        int clean = 0;
-        if (pids_.empty()) return clean;
         for (size_t i = 0; i < pids_.size(); ++i) submit(-1);
-        for (pid_t pid : pids_) {
+        int clean = 0;
+        for (pid_t& pid : pids_) {
             int status = 0;
-            while (::waitpid(pid, &status, 0) == -1 && errno == EINTR) {}
+            check(::waitpid(pid, &status, 0), "waitpid");
+            pid = -1;   // reaped: the destructor must not signal that number
             clean += WIFEXITED(status) && WEXITSTATUS(status) == 0;
         }
-        pids_.clear();
         return clean;
     }
+    /// Leaving early: end-of-file tells idle workers to stop (their finalizers run);
+    /// one still busy after 1 s gets SIGKILL. Every worker is reaped.
+    void abandon() {
+        sock_.reset();
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        for (pid_t& pid : pids_) {
+            while (pid > 0 && ::waitpid(pid, nullptr, WNOHANG) == 0) {
+                if (std::chrono::steady_clock::now() < deadline) { ::usleep(5000); continue; }
+                ::kill(pid, SIGKILL);
+                ::waitpid(pid, nullptr, 0);
+            }
+            pid = -1;
+        }
+    }
 private:
-    Channel tasks_, results_;
+    Fd sock_;
     std::vector<pid_t> pids_;
 };
 
@@ -196,7 +178,6 @@ int main(int argc, char**) {
         return 2;
     }
     try {
-
     std::printf("starting %d workers; each runs its initializer once\n", kWorkers);
     Pool pool;
     std::vector<std::string> scratch_files;

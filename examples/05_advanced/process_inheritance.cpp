@@ -35,20 +35,10 @@ int check(int rc, const char* what) {
     return rc;
 }
 
-/// Owns one file descriptor.
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    Fd& operator=(Fd&& other) noexcept {
-        if (this != &other) { reset(); fd_ = std::exchange(other.fd_, -1); }
-        return *this;
-    }
+struct Fd {   // owns one descriptor
+    int fd = -1;
     ~Fd() { reset(); }
-    int get() const { return fd_; }
-    void reset() { if (fd_ >= 0) ::close(fd_); fd_ = -1; }
-private:
-    int fd_;
+    void reset() { if (fd >= 0) ::close(fd); fd = -1; }
 };
 
 void on_usr2(int) {}
@@ -134,7 +124,7 @@ std::vector<std::string> read_lines(int fd) {
 std::vector<std::string> child_view(bool via_exec, int plain_fd, int cloexec_fd) {
     int fds[2];
     check(::pipe(fds), "pipe");   // no O_CLOEXEC: the exec'd child writes to it
-    Fd read_end(fds[0]), write_end(fds[1]);
+    Fd read_end{fds[0]}, write_end{fds[1]};
     std::fflush(stdout);
     pid_t pid = check(::fork(), "fork");
     if (pid == 0) {  // the child ends here, whatever happens: never in main's code
@@ -142,7 +132,7 @@ std::vector<std::string> child_view(bool via_exec, int plain_fd, int cloexec_fd)
         if (!via_exec) {
             int code = 1;
             try {
-                send_lines(write_end.get(), observe(plain_fd, cloexec_fd));
+                send_lines(write_end.fd, observe(plain_fd, cloexec_fd));
                 g_value = 99;   // changes the child's copy only (copy-on-write)
                 code = 0;
             } catch (const std::exception& e) {
@@ -151,14 +141,14 @@ std::vector<std::string> child_view(bool via_exec, int plain_fd, int cloexec_fd)
             ::_exit(code);
         }
         std::string a = std::to_string(plain_fd), b = std::to_string(cloexec_fd),
-                    c = std::to_string(write_end.get());
+                    c = std::to_string(write_end.fd);
         char* argv[] = {const_cast<char*>("process_inheritance"), const_cast<char*>("--observe"),
                         a.data(), b.data(), c.data(), nullptr};
         ::execv("/proc/self/exe", argv);
         ::_exit(127);
     }
     write_end.reset();
-    auto lines = read_lines(read_end.get());
+    auto lines = read_lines(read_end.fd);
     int status = 0;
     while (::waitpid(pid, &status, 0) == -1 && errno == EINTR) {}
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -198,8 +188,8 @@ int main(int argc, char** argv) {
     }
 
     // The parent changes one thing of each kind, and keeps a second thread running.
-    Fd plain(check(::open("/dev/null", O_RDONLY), "open"));
-    Fd cloexec(check(::open("/dev/null", O_RDONLY | O_CLOEXEC), "open"));
+    Fd plain{check(::open("/dev/null", O_RDONLY), "open")};
+    Fd cloexec{check(::open("/dev/null", O_RDONLY | O_CLOEXEC), "open")};
     change_one_of_each();
     std::promise<void> stop;
     std::thread helper([f = stop.get_future()] { f.wait(); });   // a second thread
@@ -209,9 +199,9 @@ int main(int argc, char** argv) {
         ~Joiner() { stop.set_value(); helper.join(); }
     } joiner{stop, helper};
 
-    auto mine = observe(plain.get(), cloexec.get());
-    auto forked = child_view(false, plain.get(), cloexec.get());
-    auto execed = child_view(true, plain.get(), cloexec.get());
+    auto mine = observe(plain.fd, cloexec.fd);
+    auto forked = child_view(false, plain.fd, cloexec.fd);
+    auto execed = child_view(true, plain.fd, cloexec.fd);
     if (forked.size() != kRowCount || execed.size() != kRowCount) {
         std::printf("FAIL: a child did not report\n");
         return 1;

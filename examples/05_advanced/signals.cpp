@@ -33,16 +33,10 @@ int check(int rc, const char* what) {
     return rc;
 }
 
-/// Owns one file descriptor.
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    ~Fd() { if (fd_ >= 0) ::close(fd_); }
-    Fd& operator=(Fd&&) = delete;
-    int get() const { return fd_; }
-private:
-    int fd_;
+struct Fd {   // owns one descriptor
+    int fd = -1;
+    ~Fd() { reset(); }
+    void reset() { if (fd >= 0) ::close(fd); fd = -1; }
 };
 
 // ----------------------------------------------------------- worker side
@@ -178,13 +172,13 @@ int main(int argc, char**) {
     sigemptyset(&handled);
     for (int s : {SIGCHLD, SIGINT, SIGTERM}) sigaddset(&handled, s);
     check(::sigprocmask(SIG_BLOCK, &handled, nullptr), "sigprocmask");
-    Fd sigfd(check(::signalfd(-1, &handled, SFD_CLOEXEC), "signalfd"));
+    Fd sigfd{check(::signalfd(-1, &handled, SFD_CLOEXEC), "signalfd")};
 
     // Said before the fork: a worker may print before main runs again.
     std::printf("main: starting %d workers; signals are read from a signalfd\n", kWorkers);
     Workers workers;
     start_workers(workers);   // flushes stdout first, so no child inherits main's line
-    Summary sum = event_loop(sigfd.get(), workers);
+    Summary sum = event_loop(sigfd.fd, workers);
 
     std::printf("main: all workers reaped; %d of %d exited with code 0\n", sum.clean, kWorkers);
     std::printf("main: graceful shutdown took %lld ms, SIGKILL needed: %s\n", sum.shutdown_ms,
