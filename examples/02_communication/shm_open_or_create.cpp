@@ -1,8 +1,7 @@
 // shm_open_or_create.cpp - two processes race to "create it unless it exists".
-// O_CREAT | O_EXCL lets exactly one win, but the name exists from its shm_open(),
-// the size only from its ftruncate(), the contents once written: the loser waits
-// for a nonzero size, then for a ready flag the winner sets last.
-// Python: SharedMemory(name, create=True) raises FileExistsError for the loser.
+// O_CREAT | O_EXCL lets exactly one win (Python: FileExistsError for the loser), but
+// the name exists from its shm_open(), the size only from its ftruncate(), the
+// contents once written: the loser waits for a nonzero size, then for a ready flag.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -28,7 +27,6 @@ int check(int rc, const char* what) {
 
 // Owns a child: if we leave early, it is killed and reaped.
 struct Child { ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); } pid_t pid = -1; };
-
 struct Block { std::atomic<int> ready; char text[60]; };   // ready is set LAST by the creator
 
 // Polls `done` every millisecond for at most one second.
@@ -45,14 +43,12 @@ int open_or_create(const char* name, const char* who) {
     if (creator) ::usleep(100'000);      // a slow creator: the window is 100 ms wide
     if (creator) check(::ftruncate(fd, sizeof(Block)), "ftruncate");
     else fd = check(::shm_open(name, O_RDWR, 0), "shm_open");
-    struct stat st{};
-    check(::fstat(fd, &st), "fstat");
-    const bool was_empty = st.st_size == 0;   // mmap() of it would fail now
+    struct stat st{}; check(::fstat(fd, &st), "fstat");
+    const bool was_empty = st.st_size == 0;   // touching a mapping of it now: SIGBUS
     wait_for([&] { return check(::fstat(fd, &st), "fstat") == 0 && st.st_size > 0; }, "size");
-    void* p = ::mmap(nullptr, sizeof(Block), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED) check(-1, "mmap");
+    auto* block = static_cast<Block*>(::mmap(nullptr, sizeof(Block), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+    if (block == MAP_FAILED) check(-1, "mmap");   // zero-filled by ftruncate: ready == 0
     ::close(fd);                         // the mapping keeps the object alive
-    auto* block = static_cast<Block*>(p);   // zero-filled by ftruncate: ready == 0
     if (creator) {
         std::strcpy(block->text, "hello from the creator");
         block->ready.store(1, std::memory_order_release);   // publish: text first
@@ -62,7 +58,7 @@ int open_or_create(const char* name, const char* who) {
         std::printf("%s: attached (size 0 at first: %s), then read \"%s\"\n", who,
                     was_empty ? "yes" : "no", block->text);
     }
-    ::munmap(p, sizeof(Block));
+    ::munmap(block, sizeof(Block));
     return 0;
 }
 
@@ -78,11 +74,9 @@ int main(int argc, char* argv[]) {
             try { code = open_or_create(name.c_str(), "child "); } catch (const std::exception& e) {
                 std::fprintf(stderr, "shm_open_or_create (child): %s\n", e.what());
             } catch (...) {}
-            std::fflush(stdout);
-            _exit(code);
+            std::fflush(stdout); _exit(code);   // _exit() flushes no stdio buffer
         }
-        int code = open_or_create(name.c_str(), "parent");   // the same call, at once
-        int status = 0;
+        int code = open_or_create(name.c_str(), "parent"), status = 0;   // the same call, at once
         check(::waitpid(child.pid, &status, 0), "waitpid"); child.pid = -1;  // reaped
         ::shm_unlink(name.c_str());      // whoever created it, the parent removes the name
         const bool ok = code == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
