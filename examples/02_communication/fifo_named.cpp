@@ -10,11 +10,11 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <utility>
 
 namespace {
 
@@ -24,32 +24,17 @@ int check(int rc, const char* what) {
     return rc;
 }
 
-// A FIFO in a fresh private directory; the destructor removes both, so no name
-// is left behind even if the program fails half-way.
+// Owns the FIFO's name: mkfifo() fails if the name exists (never someone else's
+// file), and the destructor removes it, even if the program fails half-way.
 struct TempFifo {
-    TempFifo() {
-        char d[] = "/tmp/fifo_named-XXXXXX";
-        if (!::mkdtemp(d)) check(-1, "mkdtemp");
-        dir = d;
-        path = dir + "/channel";
-        if (::mkfifo(path.c_str(), 0600) == -1) {
-            int err = errno;             // rmdir() may change errno
-            ::rmdir(dir.c_str());
-            throw std::system_error(err, std::generic_category(), "mkfifo");
-        }
-    }
+    explicit TempFifo(std::string p) : path(std::move(p)) { check(::mkfifo(path.c_str(), 0600), "mkfifo"); }
     TempFifo(const TempFifo&) = delete;
-    ~TempFifo() { ::unlink(path.c_str()); ::rmdir(dir.c_str()); }
-    std::string dir, path;
+    ~TempFifo() { ::unlink(path.c_str()); }
+    std::string path;
 };
 
 // Owns a child: if we leave early, it is killed and reaped.
-struct Child {
-    explicit Child(pid_t p) : pid(p) {}
-    Child(const Child&) = delete;
-    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
-    pid_t pid;
-};
+struct Child { ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); } pid_t pid = -1; };
 
 // The writer knows only the path, as an unrelated program would.
 int writer(const char* path) {
@@ -64,13 +49,12 @@ int writer(const char* path) {
 int main(int argc, char* argv[]) {
     if (argc > 1) { std::fprintf(stderr, "usage: %s\n", argv[0]); return 2; }
     try {
-        TempFifo fifo;
-        struct stat st{};
-        check(::stat(fifo.path.c_str(), &st), "stat");
+        TempFifo fifo("/tmp/fifo_named-" + std::to_string(::getpid()));
+        struct stat st{}; check(::stat(fifo.path.c_str(), &st), "stat");
         std::printf("mkfifo created a file-system entry of type FIFO: %s\n",
                     S_ISFIFO(st.st_mode) ? "yes" : "no");
         std::fflush(stdout);             // else the child prints our buffer again
-        Child child(check(::fork(), "fork"));
+        Child child{check(::fork(), "fork")};
         if (child.pid == 0) {            // the child ends here, whatever happens
             int code = 1;
             try { code = writer(fifo.path.c_str()); } catch (const std::exception& e) {
@@ -82,11 +66,9 @@ int main(int argc, char* argv[]) {
         // for writing -- for ever, if the writer died first. O_NONBLOCK returns at
         // once; poll() then waits for the writer's data, with a time-out.
         int fd = check(::open(fifo.path.c_str(), O_RDONLY | O_NONBLOCK), "open");
-        std::string text;
-        char buf[256];
+        std::string text; char buf[256];
         for (;;) {
-            pollfd p{fd, POLLIN, 0};
-            if (check(::poll(&p, 1, 5000), "poll") == 0)
+            if (pollfd p{fd, POLLIN, 0}; check(::poll(&p, 1, 5000), "poll") == 0)
                 throw std::runtime_error("no data from the writer within 5 s");
             ssize_t n = ::read(fd, buf, sizeof buf);
             if (n == -1 && errno == EAGAIN) continue;   // no writer yet
@@ -96,12 +78,10 @@ int main(int argc, char* argv[]) {
         ::close(fd);
         std::printf("reader got: %s", text.c_str());
         int status = 0;
-        check(::waitpid(child.pid, &status, 0), "waitpid");
-        child.pid = -1;                  // reaped
+        check(::waitpid(child.pid, &status, 0), "waitpid"); child.pid = -1;  // reaped
         const bool ok = S_ISFIFO(st.st_mode) && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
                         text == "hello through a name\nsecond line\n";
-        std::printf("%s\n", ok ? "EOF after the writer closed: the FIFO behaves like a pipe"
-                               : "FAILED");
+        std::printf("%s\n", ok ? "EOF after the writer closed: the FIFO behaves like a pipe" : "FAILED");
         return ok ? 0 : 1;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "fifo_named: %s\n", e.what());

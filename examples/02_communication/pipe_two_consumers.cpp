@@ -1,8 +1,7 @@
 // pipe_two_consumers.cpp - two consumers on one pipe. A frame read as a header
-// and then a payload is two read()s, and another consumer can read in between:
-// the frames tear. Python's Queue holds a reader lock for this. Linux has a
-// lock-free fix: a pipe in packet mode (O_DIRECT), where one read() returns
-// exactly one write() -- as long as a message fits in PIPE_BUF.
+// and then a payload is two read()s, and the other consumer can read in between:
+// frames tear (Python's Queue holds a reader lock). Linux's lock-free fix: a pipe in
+// packet mode (O_DIRECT): one read() returns one write() of at most PIPE_BUF bytes.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -10,9 +9,7 @@
 
 #include <cerrno>
 #include <climits>
-#include <csignal>
 #include <cstdio>
-#include <string>
 #include <system_error>
 
 namespace {
@@ -24,18 +21,12 @@ int check(int rc, const char* what) {
 }
 
 // Owns a child: if we leave early, it is killed and reaped.
-struct Child {
-    explicit Child(pid_t p) : pid(p) {}
-    Child(const Child&) = delete;
-    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
-    pid_t pid;
-};
+struct Child { ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); } pid_t pid = -1; };
 
 // Reaps a child that has ended by itself; true if it exited with 0.
 bool exited_ok(Child& c) {
     int status = 0;
-    check(::waitpid(c.pid, &status, 0), "waitpid");
-    c.pid = -1;  // reaped
+    check(::waitpid(c.pid, &status, 0), "waitpid"); c.pid = -1;  // reaped
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
@@ -47,12 +38,10 @@ int consume(int in, int results) {
     int whole = 0, torn = 0;
     char buf[PIPE_BUF + 1];
     for (ssize_t n; (n = check(static_cast<int>(::read(in, buf, PIPE_BUF)), "read")) > 0;) {
-        buf[n] = '\0';
-        int length = 0;
+        buf[n] = '\0'; int length = 0;
         (std::sscanf(buf, "%4d", &length) == 1 && length == n ? whole : torn) += 1;
     }
-    std::string report = std::to_string(whole) + " " + std::to_string(torn) + "\n";
-    check(static_cast<int>(::write(results, report.data(), report.size())), "write");
+    if (::dprintf(results, "%d %d\n", whole, torn) < 0) check(-1, "dprintf");
     return 0;
 }
 
@@ -64,29 +53,22 @@ int main(int argc, char* argv[]) {
         int jobs[2], results[2];
         check(::pipe2(jobs, O_DIRECT), "pipe2");   // O_DIRECT: packet mode
         check(::pipe(results), "pipe");
-        std::signal(SIGPIPE, SIG_IGN);   // no consumer left: write() fails with EPIPE
-        std::fflush(stdout);  // else each child inherits our buffer and prints it again
-        Child a(check(::fork(), "fork"));
-        Child b(a.pid == 0 ? 0 : check(::fork(), "fork"));   // consumer a forks no more
+        ::signal(SIGPIPE, SIG_IGN);      // no consumer left: write() fails with EPIPE
+        Child a{check(::fork(), "fork")};
+        Child b{a.pid == 0 ? 0 : check(::fork(), "fork")};   // consumer a forks no more
         if (a.pid == 0 || b.pid == 0) {  // a consumer ends here, whatever happens
             int code = 1;
-            try {
-                ::close(jobs[1]);        // else our own copy keeps end-of-file away
-                ::close(results[0]);
-                code = consume(jobs[0], results[1]);
-            } catch (const std::exception& e) {
+            ::close(jobs[1]); ::close(results[0]);   // else our own write end keeps EOF away
+            try { code = consume(jobs[0], results[1]); } catch (const std::exception& e) {
                 std::fprintf(stderr, "pipe_two_consumers (child): %s\n", e.what());
             } catch (...) {}
             _exit(code);
         }
-        ::close(jobs[0]);
-        ::close(results[1]);
-        for (int i = 0; i < messages; ++i) {   // 10..409 bytes, the first 4 its length
-            std::string msg(static_cast<size_t>(10 + i), 'x');
-            char head[5];
-            std::snprintf(head, sizeof head, "%04zu", msg.size());
-            msg.replace(0, 4, head);
-            check(static_cast<int>(::write(jobs[1], msg.data(), msg.size())), "write");
+        ::close(jobs[0]); ::close(results[1]);
+        for (int i = 0; i < messages; ++i) {
+            char msg[PIPE_BUF];          // 10..409 bytes: its length in 4 digits, then zeros
+            const int len = std::snprintf(msg, sizeof msg, "%04d%0*d", 10 + i, 6 + i, 0);
+            check(static_cast<int>(::write(jobs[1], msg, static_cast<size_t>(len))), "write");
         }
         ::close(jobs[1]);                // end-of-file: both consumers finish
         int whole = 0, torn = 0, w, t;

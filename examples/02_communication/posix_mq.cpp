@@ -1,7 +1,6 @@
-// posix_mq.cpp - a POSIX message queue: a kernel object with a name that keeps
-// message boundaries. A producer that knows only the name sends jobs; the
-// consumer waits for each with a deadline, so a dead producer cannot hang it.
-// Python: q = multiprocessing.Queue(); q.put(job); q.get(timeout=5).
+// posix_mq.cpp - a POSIX message queue: a named kernel object that keeps message
+// boundaries. A producer that knows only the name sends jobs; the consumer waits for
+// each with a deadline, so a dead producer cannot hang it. Python: q.get(timeout=5).
 #include <fcntl.h>
 #include <mqueue.h>
 #include <signal.h>
@@ -27,26 +26,17 @@ int check(int rc, const char* what) {
 // left in the mqueue file system, however we leave.
 struct OwnedQueue {
     OwnedQueue(const std::string& n, long capacity, long msg_size) : name(n) {
-        mq_attr attr{};
-        attr.mq_maxmsg = capacity;
-        attr.mq_msgsize = msg_size;
-        // O_EXCL: fail rather than silently reuse a stale queue of that name.
-        mq = ::mq_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
+        mq_attr attr{}; attr.mq_maxmsg = capacity; attr.mq_msgsize = msg_size;
+        mq = ::mq_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600, &attr);  // O_EXCL: never a stale one
         check(mq == (mqd_t)-1 ? -1 : 0, "mq_open");
     }
     OwnedQueue(const OwnedQueue&) = delete;
     ~OwnedQueue() { ::mq_close(mq); ::mq_unlink(name.c_str()); }
-    std::string name;
-    mqd_t mq;
+    std::string name; mqd_t mq;
 };
 
 // Owns a child: if we leave early, it is killed and reaped.
-struct Child {
-    explicit Child(pid_t p) : pid(p) {}
-    Child(const Child&) = delete;
-    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
-    pid_t pid;
-};
+struct Child { ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); } pid_t pid = -1; };
 
 // The producer opens the queue by name, as an unrelated program would.
 int producer(const char* name) {
@@ -65,8 +55,7 @@ int main(int argc, char* argv[]) {
     try {
         constexpr long msg_size = 128;
         OwnedQueue queue("/posix_mq-" + std::to_string(::getpid()), 4, msg_size);
-        std::fflush(stdout);             // else the child prints our buffer again
-        Child child(check(::fork(), "fork"));
+        Child child{check(::fork(), "fork")};
         if (child.pid == 0) {            // the child ends here, whatever happens
             int code = 1;
             try { code = producer(queue.name.c_str()); } catch (const std::exception& e) {
@@ -88,9 +77,8 @@ int main(int argc, char* argv[]) {
             std::printf("consumer got one whole message: \"%s\"\n", msg.c_str());
             ++jobs;
         }
-        int status = 0;
-        check(::waitpid(child.pid, &status, 0), "waitpid");
-        child.pid = -1;                  // reaped
+        int status = 0;                  // the producer sent STOP: it is ending by itself
+        check(::waitpid(child.pid, &status, 0), "waitpid"); child.pid = -1;  // reaped
         const bool ok = jobs == 3 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
         std::printf("%s\n", ok ? "three jobs, each one mq_send() = one mq_receive()" : "FAILED");
         return ok ? 0 : 1;

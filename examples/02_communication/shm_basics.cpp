@@ -1,7 +1,6 @@
-// shm_basics.cpp - named POSIX shared memory: create, attach by name, unlink
-// (what unlink does NOT end: shm_unlink_lifetime.cpp).
-// Python: SharedMemory(name=..., create=True, size=...), SharedMemory(name=...),
-//         shm.close(), shm.unlink().
+// shm_basics.cpp - named POSIX shared memory: create, attach by name, unlink (what
+// unlink does NOT end: shm_unlink_lifetime.cpp). Python: SharedMemory(name=...,
+// create=True, size=...), SharedMemory(name=...), shm.close(), shm.unlink().
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -24,19 +23,10 @@ int check(int rc, const char* what) {
 }
 
 // Owns a child: if we leave early, it is killed and reaped.
-struct Child {
-    explicit Child(pid_t p) : pid(p) {}
-    Child(const Child&) = delete;
-    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
-    pid_t pid;
-};
+struct Child { ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); } pid_t pid = -1; };
 
-// Owns the NAME (Python's unlink(), done once, by the creator): /dev/shm is
-// clean however we leave.
-struct ShmName {
-    std::string name;
-    ~ShmName() { if (!name.empty()) ::shm_unlink(name.c_str()); }
-};
+// Owns the NAME (Python's unlink(), done once, by the creator): clean however we leave.
+struct ShmName { std::string name; ~ShmName() { ::shm_unlink(name.c_str()); } };
 
 // Maps the object open on fd; the destructor is Python's close(). The mapping
 // keeps the object alive, so the descriptor is closed at once.
@@ -49,15 +39,13 @@ struct Mapping {
     }
     Mapping(const Mapping&) = delete;
     ~Mapping() { ::munmap(addr, size); }
-    char* addr;
-    size_t size;
+    char* addr; size_t size;
 };
 
 // The child knows only the name, like an unrelated program would.
 int attach_and_reply(const char* name) {
     int fd = check(::shm_open(name, O_RDWR, 0), "shm_open");
-    struct stat st{};
-    check(::fstat(fd, &st), "fstat");    // the size comes from the object
+    struct stat st{}; check(::fstat(fd, &st), "fstat");   // the size comes from the object
     Mapping shm(fd, static_cast<size_t>(st.st_size));
     std::printf("child: attached %zu bytes by name, read \"%s\"\n", shm.size, shm.addr);
     std::strcpy(shm.addr + 100, "reply from the child");
@@ -72,29 +60,23 @@ int main(int argc, char* argv[]) {
         ShmName name{"/shm_basics-" + std::to_string(::getpid())};
         // O_EXCL: fail rather than share a stale object of the same name.
         int fd = check(::shm_open(name.name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600), "shm_open");
-        if (::ftruncate(fd, 4096) == -1) {   // a new object has size 0
-            int err = errno;
-            ::close(fd);
-            throw std::system_error(err, std::generic_category(), "ftruncate");
-        }
+        int rc = ::ftruncate(fd, 4096), err = errno;   // a new object has size 0
+        if (rc == -1) { ::close(fd); throw std::system_error(err, std::generic_category(), "ftruncate"); }
         Mapping shm(fd, 4096);
         std::strcpy(shm.addr, "hello from the creator");
         std::printf("created 4096 bytes; visible as a file in /dev/shm: %s\n",
                     ::access(("/dev/shm" + name.name).c_str(), F_OK) == 0 ? "yes" : "no");
-
         std::fflush(stdout);             // else the child prints our buffer again
-        Child child(check(::fork(), "fork"));
+        Child child{check(::fork(), "fork")};
         if (child.pid == 0) {            // the child ends here, whatever happens
             int code = 1;
             try { code = attach_and_reply(name.name.c_str()); } catch (const std::exception& e) {
                 std::fprintf(stderr, "shm_basics (child): %s\n", e.what());
             } catch (...) {}
-            std::fflush(stdout);
-            _exit(code);
+            std::fflush(stdout); _exit(code);   // _exit() flushes no stdio buffer
         }
         int status = 0;
-        check(::waitpid(child.pid, &status, 0), "waitpid");
-        child.pid = -1;                  // reaped
+        check(::waitpid(child.pid, &status, 0), "waitpid"); child.pid = -1;  // reaped
         std::printf("parent: the child's write is visible here: \"%s\"\n", shm.addr + 100);
         const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
                         std::strcmp(shm.addr + 100, "reply from the child") == 0;

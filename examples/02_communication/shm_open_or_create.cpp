@@ -1,9 +1,7 @@
 // shm_open_or_create.cpp - two processes race to "create it unless it exists".
-// O_CREAT | O_EXCL lets exactly one win, but that is not the end of the race:
-// the name exists from the winner's shm_open(), its size only from its
-// ftruncate(), and its contents only when it has written them. The loser
-// waits for a nonzero size, then for a ready flag the winner sets last.
-// Python: SharedMemory(name, create=True) raises FileExistsError for the loser.
+// O_CREAT | O_EXCL lets exactly one win (Python: FileExistsError for the loser), but
+// the name exists from its shm_open(), the size only from its ftruncate(), the
+// contents once written: the loser waits for a nonzero size, then for a ready flag.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -28,24 +26,13 @@ int check(int rc, const char* what) {
 }
 
 // Owns a child: if we leave early, it is killed and reaped.
-struct Child {
-    explicit Child(pid_t p) : pid(p) {}
-    Child(const Child&) = delete;
-    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
-    pid_t pid;
-};
-
-struct Block {
-    std::atomic<int> ready;              // set LAST by the creator
-    char text[60];
-};
+struct Child { ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); } pid_t pid = -1; };
+struct Block { std::atomic<int> ready; char text[60]; };   // ready is set LAST by the creator
 
 // Polls `done` every millisecond for at most one second.
 template <class Done> void wait_for(Done done, const char* what) {
-    for (int ms = 0; !done(); ++ms) {
+    for (int ms = 0; !done(); ++ms, ::usleep(1000))
         if (ms == 1000) throw std::runtime_error(std::string(what) + ": not ready after 1 s");
-        ::usleep(1000);
-    }
 }
 
 // Creates the object, slowly, or attaches to it; prints what it saw.
@@ -53,21 +40,15 @@ int open_or_create(const char* name, const char* who) {
     int fd = ::shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
     const bool creator = fd != -1;
     if (!creator && errno != EEXIST) check(-1, "shm_open");
-    if (creator) {
-        ::usleep(100'000);               // a slow creator: the window is 100 ms wide
-        check(::ftruncate(fd, sizeof(Block)), "ftruncate");
-    } else {
-        fd = check(::shm_open(name, O_RDWR, 0), "shm_open");
-    }
-    struct stat st{};
-    check(::fstat(fd, &st), "fstat");
-    const bool was_empty = st.st_size == 0;   // mmap() of it would fail now
+    if (creator) ::usleep(100'000);      // a slow creator: the window is 100 ms wide
+    if (creator) check(::ftruncate(fd, sizeof(Block)), "ftruncate");
+    else fd = check(::shm_open(name, O_RDWR, 0), "shm_open");
+    struct stat st{}; check(::fstat(fd, &st), "fstat");
+    const bool was_empty = st.st_size == 0;   // touching a mapping of it now: SIGBUS
     wait_for([&] { return check(::fstat(fd, &st), "fstat") == 0 && st.st_size > 0; }, "size");
-    void* p = ::mmap(nullptr, sizeof(Block), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    const int err = errno;
-    ::close(fd);
-    if (p == MAP_FAILED) throw std::system_error(err, std::generic_category(), "mmap");
-    auto* block = static_cast<Block*>(p);   // zero-filled by ftruncate: ready == 0
+    auto* block = static_cast<Block*>(::mmap(nullptr, sizeof(Block), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+    if (block == MAP_FAILED) check(-1, "mmap");   // zero-filled by ftruncate: ready == 0
+    ::close(fd);                         // the mapping keeps the object alive
     if (creator) {
         std::strcpy(block->text, "hello from the creator");
         block->ready.store(1, std::memory_order_release);   // publish: text first
@@ -77,7 +58,7 @@ int open_or_create(const char* name, const char* who) {
         std::printf("%s: attached (size 0 at first: %s), then read \"%s\"\n", who,
                     was_empty ? "yes" : "no", block->text);
     }
-    ::munmap(p, sizeof(Block));
+    ::munmap(block, sizeof(Block));
     return 0;
 }
 
@@ -87,24 +68,19 @@ int main(int argc, char* argv[]) {
     if (argc > 1) { std::fprintf(stderr, "usage: %s\n", argv[0]); return 2; }
     const std::string name = "/shm_open_or_create-" + std::to_string(::getpid());
     try {
-        std::fflush(stdout);             // else the child prints our buffer again
-        Child child(check(::fork(), "fork"));
+        Child child{check(::fork(), "fork")};
         if (child.pid == 0) {            // the child ends here, whatever happens
             int code = 1;
             try { code = open_or_create(name.c_str(), "child "); } catch (const std::exception& e) {
                 std::fprintf(stderr, "shm_open_or_create (child): %s\n", e.what());
             } catch (...) {}
-            std::fflush(stdout);
-            _exit(code);
+            std::fflush(stdout); _exit(code);   // _exit() flushes no stdio buffer
         }
-        int code = open_or_create(name.c_str(), "parent");   // the same call, at once
-        int status = 0;
-        check(::waitpid(child.pid, &status, 0), "waitpid");
-        child.pid = -1;                  // reaped
+        int code = open_or_create(name.c_str(), "parent"), status = 0;   // the same call, at once
+        check(::waitpid(child.pid, &status, 0), "waitpid"); child.pid = -1;  // reaped
         ::shm_unlink(name.c_str());      // whoever created it, the parent removes the name
         const bool ok = code == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        std::printf("%s\n", ok ? "one creator; the other waited for the size and the ready flag"
-                               : "FAILED");
+        std::printf("%s\n", ok ? "one creator; the other waited for the size and the ready flag" : "FAILED");
         return ok ? 0 : 1;
     } catch (const std::exception& e) {
         ::shm_unlink(name.c_str());      // may not exist: then this fails, harmlessly
