@@ -1,7 +1,6 @@
-// pool_imap.cpp - step 3: imap() and imap_unordered(). Instead of writing every task
-// and then waiting for all results, the pool keeps at most `window` tasks in flight
-// and hands each result to the caller as soon as it may: imap() in input order (a
-// result that arrives early waits in a buffer), imap_unordered() as it arrives.
+// pool_imap.cpp - step 3: imap() and imap_unordered(). The pool keeps at most `window`
+// tasks in flight and hands out each result as soon as it may: imap() in input order
+// (a result that arrives early waits in a buffer), imap_unordered() as it arrives.
 #include <sys/wait.h>
 
 #include <cstdint>
@@ -12,8 +11,7 @@
 #include "pool_step.hpp"  // check, Fd, send/receive, child, run (step 1's page)
 using namespace step;
 
-struct Task { std::uint32_t index; std::int64_t arg; };
-struct Reply { std::uint32_t index; std::int64_t value; };
+struct Message { std::uint32_t index; std::int64_t value; };  // a task out, its reply back
 
 // The pool of step 2, reduced to what imap needs: send one task, take one reply.
 struct Pool {
@@ -32,64 +30,52 @@ struct Pool {
         for (int i = 0; i < n; ++i) {
             std::cout.flush();
             const pid_t pid = check(::fork(), "fork");
-            if (pid == 0) child([this] { return work(); });
+            if (pid == 0) child([this] {  // the worker: square each task, until end of file
+                task_write.close();
+                for (Message t; receive(task_read.get(), t);) {
+                    ::usleep(5000);  // the work: 5 ms per task
+                    send(reply_write.get(), Message{t.index, t.value * t.value});
+                }
+                return 0;
+            });
             workers.pids.push_back(pid);
         }
         reply_write.close();  // all workers dead -> end of file, not a hang
     }
-    int work() {
-        task_write.close();
-        for (Task t; receive(task_read.get(), t);) {
-            ::usleep(5000);  // the work: 5 ms per task
-            send(reply_write.get(), Reply{t.index, t.arg * t.arg});
-        }
-        return 0;
-    }
 };
 
-// pool.imap(f, xs) / pool.imap_unordered(f, xs): a lazy stream; next() gives one result.
-struct Imap {
-    Imap(Pool& p, std::vector<std::int64_t> xs, bool ordered, std::size_t window)
-        : pool_(p), xs_(std::move(xs)), ordered_(ordered), window_(window) {}
+// pool.imap(square, range(n)) / imap_unordered: a lazy stream; next() gives one result.
+struct Imap {  // an aggregate: Imap{pool, ordered, n, window}
+    Pool& pool;
+    bool ordered;
+    std::uint32_t n, window, sent = 0, returned = 0;
+    std::map<std::uint32_t, std::int64_t> early{};  // replies not handed out yet, by index
     std::optional<std::int64_t> next() {
-        if (returned_ == xs_.size()) return std::nullopt;  // Python: StopIteration
+        if (returned == n) return std::nullopt;  // Python: StopIteration
         for (;;) {
-            auto ready = ordered_ ? early_.find(static_cast<std::uint32_t>(returned_)) : early_.begin();
-            if (ready != early_.end()) {
-                const std::int64_t value = ready->second;
-                early_.erase(ready);
-                ++returned_;
-                return value;
-            }
-            for (; sent_ < xs_.size() && sent_ - received_ < window_; ++sent_)  // keep `window` in flight
-                send(pool_.task_write.get(), Task{static_cast<std::uint32_t>(sent_), xs_[sent_]});
-            Reply r;
-            if (!receive(pool_.reply_read.get(), r)) throw std::runtime_error("the workers died");
-            ++received_;
-            early_[r.index] = r.value;  // imap: held here until its turn
+            auto ready = ordered ? early.find(returned) : early.begin();  // imap: only its turn
+            if (ready != early.end()) { ++returned; return early.extract(ready).mapped(); }
+            for (; sent < n && sent - returned - early.size() < window; ++sent)  // in flight: no reply yet
+                send(pool.task_write.get(), Message{sent, sent});
+            Message r;
+            if (!receive(pool.reply_read.get(), r)) throw std::runtime_error("the workers died");
+            early[r.index] = r.value;
         }
     }
-    Pool& pool_;
-    std::vector<std::int64_t> xs_;
-    bool ordered_;
-    std::size_t window_, sent_ = 0, received_ = 0, returned_ = 0;
-    std::map<std::uint32_t, std::int64_t> early_;
 };
 
 int main(int argc, char* argv[]) {
     return run(argc, argv, "pool_imap", [] {
         Pool pool(2);
-        std::vector<std::int64_t> xs(20);
-        for (std::size_t x = 0; x < xs.size(); ++x) xs[x] = static_cast<std::int64_t>(x);
         bool ok = true;
         for (bool ordered : {true, false}) {
-            Imap stream(pool, xs, ordered, 4);
+            Imap stream{pool, ordered, 20, 4};
             std::int64_t sum = 0, i = 0;
             std::cout << (ordered ? "imap:          " : "imap_unordered:");
             while (auto y = stream.next()) {
                 if (i == 0) {  // the proof of laziness: most tasks are not even sent yet
-                    std::cout << " (first result after " << stream.sent_ << " of 20 tasks sent)";
-                    ok = ok && stream.sent_ < xs.size();
+                    std::cout << " (first result after " << stream.sent << " of 20 tasks sent)";
+                    ok = ok && stream.sent < 20;
                 }
                 std::cout << ' ' << *y;
                 ok = ok && (!ordered || *y == i * i);

@@ -18,11 +18,6 @@ class StarPool {  // the workers are forked with the function: fork copies it wi
     static_assert((std::is_trivially_copyable_v<A> && ... && std::is_trivially_copyable_v<R>));
     struct Task { std::uint32_t index; char bytes[(sizeof(A) + ... + 0)]; };  // <= PIPE_BUF
     struct Reply { std::uint32_t index; R value; };
-    template <class T> static T take(const char*& p) {  // the next element, in order
-        T value;
-        std::memcpy(&value, p, sizeof value), p += sizeof value;
-        return value;
-    }
 
 public:
     StarPool(R (*fn)(A...), int n) {  // a throw destroys the members built so far
@@ -37,8 +32,9 @@ public:
             if (pid == 0) child([&] {  // the worker: f(*args) for each task, until end of file
                 tasks_write_.close();
                 for (Task t; receive(tasks_read_.get(), t);) {
+                    std::tuple<A...> args;  // filled as starmap() packed it: a comma fold runs left to right
                     const char* p = t.bytes;
-                    const std::tuple<A...> args{take<A>(p)...};  // braces: read left to right
+                    std::apply([&p](A&... a) { ((std::memcpy(&a, p, sizeof a), p += sizeof a), ...); }, args);
                     send(replies_write_.get(), Reply{t.index, std::apply(fn, args)});
                 }
                 return 0;
@@ -85,11 +81,10 @@ int main(int argc, char* argv[]) {
         StarPool pool(power, 2);     // R = std::int64_t, A... = std::int64_t, int
         const auto sync = pool.starmap({{2, 10}, {3, 4}, {10, 3}});
         const auto async = pool.starmap_async({{5, 2}, {7, 2}}).get();  // a future at once
-        std::cout << "starmap(power, [(2, 10), (3, 4), (10, 3)]) = [" << sync[0] << ", " << sync[1]
-                  << ", " << sync[2] << "]\nstarmap_async(power, [(5, 2), (7, 2)]).get() = ["
-                  << async[0] << ", " << async[1] << "]\n";
         const bool ok = sync == std::vector<std::int64_t>{1024, 81, 1000} && async == std::vector<std::int64_t>{25, 49};
-        std::cout << (ok ? "OK" : "FAILED") << ": std::apply called power(*args) in the workers\n";
+        std::cout << "starmap(power, [(2, 10), (3, 4), (10, 3)]) = [" << sync[0] << ", " << sync[1] << ", " << sync[2]
+                  << "]\nstarmap_async(power, [(5, 2), (7, 2)]).get() = [" << async[0] << ", " << async[1] << "]\n"
+                  << (ok ? "OK" : "FAILED") << ": std::apply called power(*args) in the workers\n";
         return ok;
     });
 }

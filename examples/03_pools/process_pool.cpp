@@ -60,8 +60,8 @@ int main(int argc, char** argv)
     }
     try {
         return demo();
-    } catch (const std::exception& e) {  // an unexpected failure is a failed claim, not a crash
-        std::cout << "FAILED: " << e.what() << '\n';
+    } catch (const std::exception& e) {  // a failed call: "<program>: <what>", exit 1
+        std::cerr << "process_pool: " << e.what() << '\n';
         return 1;
     }
 }
