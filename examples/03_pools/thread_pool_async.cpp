@@ -4,9 +4,6 @@
 // Python:  ThreadPoolExecutor / concurrent.futures, limited by the GIL for CPU work.
 // C++ threads run CPU-bound work truly in parallel, share memory (no serialising, any
 // lambda will do) — and share fate: one crash ends the whole process.
-#include <unistd.h>
-
-#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -14,9 +11,10 @@
 #include <future>
 #include <iostream>
 #include <mutex>
-#include <set>
 #include <thread>
 #include <vector>
+
+#include "answer.hpp"  // square(x) says where it ran; report() reads the futures in order
 
 namespace {
 
@@ -66,37 +64,6 @@ private:
     std::deque<std::function<void()>> jobs_;
     std::vector<std::jthread> threads_;  // last member: threads stop before the queue dies
 };
-
-struct Answer {
-    std::int64_t value;
-    std::thread::id thread;
-    pid_t process;
-};
-
-Answer square(std::int64_t x) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    return {x * x, std::this_thread::get_id(), ::getpid()};
-}
-
-// Collect futures in submission order: the results are ordered, like Pool.map.
-bool report(const char* name, std::vector<std::future<Answer>>& futures) {
-    std::set<std::thread::id> threads;
-    bool ordered = true, same_process = true;
-    std::cout << name << ":";
-    for (std::size_t i = 0; i < futures.size(); ++i) {
-        Answer a = futures[i].get();
-        std::cout << ' ' << a.value;
-        ordered = ordered && a.value == static_cast<std::int64_t>(i * i);
-        same_process = same_process && a.process == ::getpid();
-        threads.insert(a.thread);
-    }
-    bool spread = threads.size() > 1 && !threads.count(std::this_thread::get_id());
-    std::cout << "\n" << name << ": in order: " << (ordered ? "yes" : "NO")
-              << ", on other threads: " << (spread ? "yes" : "NO")
-              << ", all in this process (pid shared): " << (same_process ? "yes" : "NO")
-              << '\n';
-    return ordered && spread && same_process;
-}
 
 }  // namespace
 
