@@ -77,8 +77,9 @@ int main(int argc, char**) {
         bool hung = run_with_deadline(10s, 300ms);
         auto waited = duration_cast<milliseconds>(steady_clock::now() - started).count();
         std::printf("works 10 s,  deadline 300 ms: %s\n", hung ? "finished" : "killed at the deadline");
-        // Not a speed claim: without the kill we would wait 10 s; 1 s is a wide margin.
-        bool ok = quick && !hung && waited < 1000;
+        // Not a speed claim: without the kill we would wait 10 s; 5 s tells the two apart
+        // on the busiest machine.
+        bool ok = quick && !hung && waited < 5000;
         std::printf("%s\n", ok ? "ok: the hung child was killed and reaped at its deadline, not after 10 s"
                                : "FAIL: the deadline did not hold");
         return ok ? 0 : 1;
