@@ -41,9 +41,11 @@ for (const lang of ["en", "zh_CN"]) {
   const other = lang === "en" ? "zh_CN" : "en";
   test(`clicking the ${lang} language switcher lands on the same page`, async () => {
     const page = await session.browser.newPage();
+    // A source page: what a RUN_OF shown on another page links to.
     for (const path of [`${lang}/index.html`, `${lang}/00_basics/creating_process.html`,
-                        `${lang}/source/03_pools/process_pool.html`]) {
-      await page.goto(session.server.url(path));
+                        `${lang}/source/07_integration/mpi_mapreduce.html`]) {
+      const response = await page.goto(session.server.url(path));
+      assert.ok(response && response.ok(), `${path}: no such page`);
       const expected = "/" + path.replace(`${lang}/`, `${other}/`);
       await page.click(".sidebar-language a");
       await page.waitForURL((url) => url.pathname === expected, { waitUntil: "load" });
