@@ -119,6 +119,9 @@ def match(items, lines):
     return go(0, 0), best[0], best[1]
 
 
+SHOW_WHOLE = 12   # outputs up to this many lines are shown whole on a mismatch
+
+
 def check(spec, output, exit_code, signo):
     """None when output and ending match the spec, else a readable explanation."""
     problems = []
@@ -139,8 +142,12 @@ def check(spec, output, exit_code, signo):
         else:
             wanted = "end of output"
         got = repr(lines[j]) if j < len(lines) else "end of output"
+        # A short output is shown whole: in a race the line that says what went
+        # wrong (a worker killed, say) can come after the first line that differs.
+        first, last = (0, len(lines)) if len(lines) <= SHOW_WHOLE \
+            else (max(0, j - 3), min(len(lines), j + 4))
         context = "\n".join(f"  {'>' if k == j else ' '} {k + 1:3}| {lines[k]}"
-                            for k in range(max(0, j - 3), min(len(lines), j + 4)))
+                            for k in range(first, last))
         problems.append(f"output does not match at line {j + 1}:\n"
                         f"  expected: {wanted}\n  got:      {got}\n{context}")
     return "\n".join(problems) or None
