@@ -2,7 +2,7 @@
 # Run every test CI runs. Installs what is missing first (tools/setup.sh --tests).
 #   1. Clang, ASan+UBSan and TSan builds: every example built with -Werror, run,
 #      its output checked and its leftovers audited; bad arguments rejected.
-#   2. GCC build: the same, every checked run repeated $REPEAT times (default 20)
+#   2. GCC build: the same, every checked run repeated $REPEAT times (default 10)
 #      to catch flakes, each BENCHMARK example and each "break it" mutant
 #      $BENCHMARK_REPEAT times (default 5: benchmarks run alone and take seconds; most
 #      mutants wait out a time-out on purpose); standalone builds with the page's
@@ -16,7 +16,7 @@ if [ $# -ne 0 ]; then
   echo "usage: tools/test.sh   (REPEAT=N, BENCHMARK_REPEAT=N change the repeat counts)" >&2
   exit 2
 fi
-repeat="${REPEAT:-20}"
+repeat="${REPEAT:-10}"
 bench_repeat="${BENCHMARK_REPEAT:-5}"
 tools/setup.sh --tests
 start=$SECONDS
