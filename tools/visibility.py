@@ -9,7 +9,8 @@ its source and the headers it declares (HEADERS) make (fork, exec*, waitpid, pip
 mmap, shm_open, pthread_*, sem_*, mq_*, socketpair, epoll_*, sigaction, MPI_*, ...;
 plumbing such as read/write/close is not counted) and looks for each in the code its page shows without a click: the region
 views (a header's too) and, unless it is folded, the whole listing, in English and in
-Chinese. Exits 1 and lists every call a page hides. --stats prints, per chapter and
+Chinese. A header's calls may show in that header's regions under any example of the
+same page: a page shows a shared header once. Exits 1 and lists every call a page hides. --stats prints, per chapter and
 for all of them, the lines shown against the lines of the files (a header counts
 once, as a file of its own chapter, with the most of it that one page shows), the
 examples whose calls are all visible, the median file length and the files shown
@@ -101,8 +102,10 @@ class Page(HTMLParser):
 
 
 def shown(site, lang):
-    """{example: (visible code, {file: visible line numbers})} from the pages hosting
-    them; file is None for the example's .cpp, a header's name for its regions."""
+    """{example: (visible code, {file: visible line numbers}, {header: visible code})}
+    from the pages hosting them; file is None for the example's .cpp, a header's name
+    for its regions. The last map is the page's: a header shown once on a page, under
+    any of its examples, is visible to every example of that page."""
     result = {}
     root = os.path.join(site, lang)
     for folder, dirs, files in os.walk(root):
@@ -113,12 +116,17 @@ def shown(site, lang):
             page = Page()
             with open(os.path.join(folder, name), encoding="utf-8") as f:
                 page.feed(f.read())
+            on_page = {}
+            for c in page.codes:
+                if c["file"] is not None and not c["folded"]:
+                    on_page[c["file"]] = on_page.get(c["file"], "") + "".join(c["text"])
             for example in page.hosts:
                 visible = [c for c in page.codes if c["example"] == example and not c["folded"]]
                 numbers = {}
                 for c in visible:
                     numbers.setdefault(c["file"], set()).update(c["numbers"])
-                result[example] = ("".join("".join(c["text"]) for c in visible), numbers)
+                result[example] = ("".join("".join(c["text"]) for c in visible), numbers,
+                                   on_page)
     return result
 
 
@@ -153,9 +161,10 @@ def main():
         text, _ = listings.parse(example["source"])
         made, total = calls(text), len(text.splitlines())
         headers = []   # (name, lines) of the headers this chapter owns
+        header_calls = {}   # header name: the calls it makes
         for header in example.get("headers", []):
             header_text, _ = listings.parse(header["source"])
-            made |= calls(header_text)
+            header_calls[os.path.basename(header["source"])] = calls(header_text)
             if os.path.basename(os.path.dirname(header["source"])) == example["chapter"]:
                 headers.append((os.path.basename(header["source"]),
                                 len(header_text.splitlines())))
@@ -164,8 +173,14 @@ def main():
             if example["id"] not in pages[lang]:
                 problems.append(f"{lang}: no page shows {example['id']} in full")
                 continue
-            code, numbers = pages[lang][example["id"]]
-            hidden = sorted(made - calls(code))
+            code, numbers, on_page = pages[lang][example["id"]]
+            # The program's own calls must show in its own listing; a header's may
+            # show in that header's listing anywhere on the same page.
+            seen_calls = calls(code)
+            missing = made - seen_calls
+            for name, used in header_calls.items():
+                missing |= used - seen_calls - calls(on_page.get(name, ""))
+            hidden = sorted(missing)
             if hidden:
                 problems.append(f"{lang}: {example['id']}: the page hides "
                                 + ", ".join(hidden))
