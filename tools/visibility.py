@@ -116,17 +116,18 @@ def shown(site, lang):
             page = Page()
             with open(os.path.join(folder, name), encoding="utf-8") as f:
                 page.feed(f.read())
-            on_page = {}
+            on_page, page_numbers = {}, {}   # header: its code, its line numbers shown
             for c in page.codes:
                 if c["file"] is not None and not c["folded"]:
                     on_page[c["file"]] = on_page.get(c["file"], "") + "".join(c["text"])
+                    page_numbers.setdefault(c["file"], set()).update(c["numbers"])
             for example in page.hosts:
                 visible = [c for c in page.codes if c["example"] == example and not c["folded"]]
                 numbers = {}
                 for c in visible:
                     numbers.setdefault(c["file"], set()).update(c["numbers"])
                 result[example] = ("".join("".join(c["text"]) for c in visible), numbers,
-                                   on_page)
+                                   on_page, page_numbers)
     return result
 
 
@@ -173,7 +174,7 @@ def main():
             if example["id"] not in pages[lang]:
                 problems.append(f"{lang}: no page shows {example['id']} in full")
                 continue
-            code, numbers, on_page = pages[lang][example["id"]]
+            code, numbers, on_page, page_numbers = pages[lang][example["id"]]
             # The program's own calls must show in its own listing; a header's may
             # show in that header's listing anywhere on the same page.
             seen_calls = calls(code)
@@ -189,9 +190,10 @@ def main():
                             not hidden))
                 for name, lines in headers:
                     # A header is one file however many examples include it: it counts
-                    # once, with the most of it one page shows (whole if one page
-                    # shows every line), its calls visible if every page shows them.
-                    seen = len(numbers.get(name, set()) & set(range(1, lines + 1)))
+                    # once, with the most of it one page shows, under any of the page's
+                    # programs (whole if one page shows every line), its calls visible
+                    # if every page shows them.
+                    seen = len(page_numbers.get(name, set()) & set(range(1, lines + 1)))
                     key = (example["chapter"], name)
                     old = header_rows.get(key, (lines, 0, True))
                     header_rows[key] = (lines, max(old[1], seen), old[2] and not hidden)
