@@ -50,8 +50,8 @@ inline void change_one_of_each() {
     check(::setrlimit(RLIMIT_NOFILE, &rl), "setrlimit");
     g_value = 42;
 }
-// ANCHOR_END: change
 
+// ANCHOR_END: change
 // ANCHOR: observe
 inline std::string disposition(int sig) {
     struct sigaction sa{};
