@@ -20,7 +20,6 @@
 #include <stdexcept>
 #include <system_error>
 #include <thread>
-#include <utility>
 
 namespace {
 
@@ -30,20 +29,10 @@ int check(int rc, const char* what) {
     return rc;
 }
 
-/// Owns one file descriptor.
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    Fd& operator=(Fd&& other) noexcept {
-        if (this != &other) { reset(); fd_ = std::exchange(other.fd_, -1); }
-        return *this;
-    }
+struct Fd {   // owns one descriptor
+    int fd = -1;
     ~Fd() { reset(); }
-    int get() const { return fd_; }
-    void reset() { if (fd_ >= 0) ::close(fd_); fd_ = -1; }
-private:
-    int fd_;
+    void reset() { if (fd >= 0) ::close(fd); fd = -1; }
 };
 
 struct Pipe {
@@ -51,8 +40,8 @@ struct Pipe {
     Pipe() {
         int fds[2];
         check(::pipe(fds), "pipe");
-        read_end = Fd(fds[0]);
-        write_end = Fd(fds[1]);
+        read_end.fd = fds[0];
+        write_end.fd = fds[1];
     }
 };
 
@@ -136,7 +125,7 @@ pid_t daemonize(int report_fd) {
         //    session leader, so opening a terminal can never make it its own.
         pid_t second = check(::fork(), "fork");
         if (second > 0) {
-            check(static_cast<int>(::write(pid_channel.write_end.get(), &second, sizeof second)), "write");
+            check(static_cast<int>(::write(pid_channel.write_end.fd, &second, sizeof second)), "write");
             _exit(0);
         }
         // 3. umask(0) and chdir("/"): no inherited mask, no busy directory.
@@ -151,7 +140,7 @@ pid_t daemonize(int report_fd) {
     });
     pid_channel.write_end.reset();                  // a dead first child now means EOF
     pid_t daemon_pid = 0;
-    bool got = ::read(pid_channel.read_end.get(), &daemon_pid, sizeof daemon_pid) == sizeof daemon_pid;
+    bool got = ::read(pid_channel.read_end.fd, &daemon_pid, sizeof daemon_pid) == sizeof daemon_pid;
     int status = wait_for(first);
     if (!got) throw std::runtime_error("the first child failed: " + describe(status));
     std::cout << "first child " << describe(status) << " right after the second fork\n";
@@ -161,14 +150,14 @@ pid_t daemonize(int report_fd) {
 /// Starts a daemon, relays its report, and waits until it has ended.
 bool demo_unix_daemon() {
     Pipe report;
-    pid_t daemon_pid = daemonize(report.write_end.get());
+    pid_t daemon_pid = daemonize(report.write_end.fd);
     report.write_end.reset();   // now only the daemon holds the write end
     std::cout << "daemon reports:\n";
     std::cout.flush();
     std::string text;
     char buf[512];
     ssize_t n;
-    while ((n = ::read(report.read_end.get(), buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+    while ((n = ::read(report.read_end.fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
     check(static_cast<int>(n), "read");
     std::cout << text;
     // EOF means the daemon closed its end, i.e. exited; as its adoptive
