@@ -26,8 +26,8 @@ int check(int rc, const char* what) {
 }
 struct Fd {
     explicit Fd(int f = -1) : fd(f) {}
+    Fd(Fd&& o) noexcept : fd(o.fd) { o.fd = -1; }  // movable, so not copyable
     ~Fd() { if (fd != -1) ::close(fd); }
-    Fd(const Fd&) = delete;
     int fd;
 };
 struct Child {
@@ -37,11 +37,11 @@ struct Child {
     pid_t pid;
 };
 
-int listening(sockaddr* a, socklen_t* n) {  // Py: Listener(address); port 0: the kernel picks
-    const int s = check(::socket(a->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket");
-    check(::bind(s, a, *n), "bind");
-    check(::getsockname(s, a, n), "getsockname");
-    check(::listen(s, 8), "listen");
+Fd listening(sockaddr* a, socklen_t* n) {  // Py: Listener(address); port 0: the kernel picks
+    Fd s(check(::socket(a->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket"));
+    check(::bind(s.fd, a, *n), "bind");
+    check(::getsockname(s.fd, a, n), "getsockname");
+    check(::listen(s.fd, 8), "listen");
     return s;
 }
 int accept_within(int listener, int ms) {  // Py: listener.accept(), but never for ever
@@ -63,8 +63,8 @@ int run() {
     auto ulen = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
     sockaddr_in ta{AF_INET, 0, {htonl(INADDR_LOOPBACK)}, {}};
     socklen_t tlen = sizeof ta;
-    Fd ul(listening(reinterpret_cast<sockaddr*>(&ua), &ulen));
-    Fd tl(listening(reinterpret_cast<sockaddr*>(&ta), &tlen));
+    const Fd ul = listening(reinterpret_cast<sockaddr*>(&ua), &ulen);
+    const Fd tl = listening(reinterpret_cast<sockaddr*>(&ta), &tlen);
     std::cout.flush();
     Child client(check(::fork(), "fork"));
     if (client.pid == 0) {  // the client connects to both, then ends: whatever happens, here
