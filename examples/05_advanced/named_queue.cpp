@@ -5,31 +5,18 @@
 // every process until someone unlinks it: here the creator, in a destructor.
 #include <fcntl.h>
 #include <mqueue.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <string>
 #include <system_error>
 
+#include "start_child.hpp"
+
 namespace {
-
-// A failed call throws, naming the call; main (or the child's body) prints it.
-int check(int rc, const char* what) {
-    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
-    return rc;
-}
-
-struct Child {
-    explicit Child(pid_t p) : pid(p) {}
-    Child(const Child&) = delete;
-    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
-    pid_t pid;
-};
 
 /// Owns a queue. A forked child inherits the descriptor, ends with _exit and never runs
 /// this destructor; the check on the PID says plainly that only the creator unlinks.
@@ -63,19 +50,6 @@ private:
     mqd_t mqd_;
 };
 
-/// Forks a child that runs `body` and ends with _exit whatever happens: never in main's code.
-template <class Body> pid_t start(Body body) {
-    std::fflush(stdout);
-    pid_t pid = check(::fork(), "fork");
-    if (pid == 0) {
-        int code = 1;
-        try { code = body(); } catch (const std::exception& e) { std::fprintf(stderr, "child: %s\n", e.what()); }
-        std::fflush(stdout);
-        _exit(code);
-    }
-    return pid;
-}
-
 }  // namespace
 
 int main(int argc, char**) {
@@ -102,12 +76,7 @@ int main(int argc, char**) {
             }
             return in_order ? 0 : 1;
         }));
-        for (Child* c : {&producer, &consumer}) {   // both end by themselves: the receive times out
-            int status = 0;
-            check(::waitpid(c->pid, &status, 0), "waitpid");
-            c->pid = -1;
-            ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        }
+        for (Child* c : {&producer, &consumer}) ok = exited_ok(*c) && ok;   // both end by themselves: the receive times out
         std::printf("five messages in order, both children exited with 0: %s\n", ok ? "yes" : "NO");
     } catch (const std::exception& e) {   // the owners have reaped the children and unlinked the name
         std::fflush(stdout);

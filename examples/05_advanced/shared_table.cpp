@@ -5,33 +5,21 @@
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <system_error>
 
+#include "start_child.hpp"
+
 namespace {
 
-// A failed call throws, naming the call; main (or the child's body) prints it.
-int check(int rc, const char* what) {
-    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
-    return rc;
-}
 void check_pthread(int rc, const char* what) {   // pthread_* return the error number
     if (rc != 0) throw std::system_error(rc, std::generic_category(), what);
 }
-
-struct Child {
-    explicit Child(pid_t p) : pid(p) {}
-    Child(const Child&) = delete;
-    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
-    pid_t pid;
-};
 
 struct Fd {   // owns one descriptor
     int fd = -1;
@@ -70,19 +58,6 @@ struct SharedTable {
     Table* t;
 };
 
-/// Forks a child that runs `body` and ends with _exit whatever happens: never in main's code.
-template <class Body> pid_t start(Body body) {
-    std::fflush(stdout);
-    pid_t pid = check(::fork(), "fork");
-    if (pid == 0) {
-        int code = 1;
-        try { code = body(); } catch (const std::exception& e) { std::fprintf(stderr, "child: %s\n", e.what()); }
-        std::fflush(stdout);
-        _exit(code);
-    }
-    return pid;
-}
-
 }  // namespace
 
 int main(int argc, char**) {
@@ -120,12 +95,7 @@ int main(int argc, char**) {
         sv[0].close();
         sv[1].close();
         bool ok = true;
-        for (Child* c : {&producer, &consumer}) {   // both end by themselves
-            int status = 0;
-            check(::waitpid(c->pid, &status, 0), "waitpid");
-            c->pid = -1;
-            ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        }
+        for (Child* c : {&producer, &consumer}) ok = exited_ok(*c) && ok;   // both end by themselves
         long hits = table.get("hits");
         std::printf("shared counter 'hits' = %ld (expected 1000000: the mutex loses no update)\n", hits);
         ok = ok && hits == 1000000;
