@@ -44,11 +44,7 @@ void make_syscalls(double budget) {  // reads from /dev/zero: the kernel fills o
     while (own_cpu_ms() < budget)  // (the clock is a system call too: read 4 times per look)
         for (int i = 0; i < 4; ++i) check(::syscall(SYS_read, fd, buf, sizeof buf), "read");
 }
-void sleep_for(double wall_ms) {  // waiting: no CPU at all
-    timespec ts{0, static_cast<long>(wall_ms * 1e6)};
-    while (::nanosleep(&ts, &ts) == -1)
-        if (errno != EINTR) check(-1, "nanosleep");
-}
+void sleep_for(double wall_ms) { check(::usleep(static_cast<useconds_t>(wall_ms * 1e3)), "usleep"); }  // no CPU
 
 // Owner: kills and reaps the child if we leave early (a later fork() failed).
 struct Child {
@@ -97,7 +93,6 @@ int main(int argc, char** argv) {
             check(::waitid(P_PID, static_cast<id_t>(k.pid), &info, WEXITED | WNOWAIT), "waitid");
         }
         const double unreaped = children_ms() - before;  // three zombies: nothing yet
-
         double user[3], sys[3], sum = 0;
         bool ok = true;
         for (int i = 0; i < 3; ++i) {  // reap each, with its resource usage
@@ -108,7 +103,6 @@ int main(int argc, char** argv) {
             user[i] = ms(ru.ru_utime), sys[i] = ms(ru.ru_stime), sum += user[i] + sys[i];
         }
         const double reaped = children_ms() - before;
-
         double user_share = 100 * user[0] / (user[0] + sys[0]), sys_share = 100 * sys[1] / (user[1] + sys[1]);
         std::printf("wait4    user + system\n");
         std::printf("compute  %6.1f + %5.1f ms: %3.0f %% in user mode (need >= 80 %%): the time goes to our code\n",
