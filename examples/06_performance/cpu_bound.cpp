@@ -8,11 +8,10 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <string_view>
 #include <thread>
 #include <vector>
 
-#include "workers.hpp"  // with_threads(), with_processes(), run_table(), report_speedup()
+#include "workers.hpp"  // run_table(), report_speedup(), workers_main()
 
 namespace {
 
@@ -84,17 +83,4 @@ int run(bool full) {
     return 0;  // every cell was checked against the serial result above
 }
 
-int main(int argc, char** argv) {
-    bool full = argc == 2 && std::string_view(argv[1]) == "--full";
-    if (argc > 1 && !full) {
-        std::fprintf(stderr, "usage: %s [--full]\n", argv[0]);
-        return 2;
-    }
-    try {
-        return run(full);
-    } catch (const std::exception& e) {  // the Worker owners have killed and reaped
-        std::fflush(stdout);
-        std::fprintf(stderr, "cpu_bound: %s\n", e.what());
-        return 1;
-    }
-}
+int main(int argc, char** argv) { return workers_main(argc, argv, run); }

@@ -14,6 +14,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -152,3 +153,22 @@ inline void report_speedup(const char* what, const Cell* cells, int idx, double 
     std::printf("%s: %d workers %.2fx faster than 1 (expected >= %.1fx): %s\n", what, kWorkerCounts[idx], s,
                 need, s >= need ? meaning : "not shown on this run");
 }
+
+// ANCHOR: main
+/// main() of cpu_bound and io_bound: no argument (quick) or --full; a failure
+/// prints "<program>: <what>" and returns 1, a bad argument the usage and 2.
+inline int workers_main(int argc, char** argv, int (*run)(bool full)) {
+    bool full = argc == 2 && std::string_view(argv[1]) == "--full";
+    if (argc > 1 && !full) {
+        std::fprintf(stderr, "usage: %s [--full]\n", argv[0]);
+        return 2;
+    }
+    try {
+        return run(full);
+    } catch (const std::exception& e) {  // the Worker owners have killed and reaped
+        std::fflush(stdout);
+        std::fprintf(stderr, "%s: %s\n", program_invocation_short_name, e.what());
+        return 1;
+    }
+}
+// ANCHOR_END: main
