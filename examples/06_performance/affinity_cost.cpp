@@ -103,8 +103,9 @@ int main(int argc, char** argv) {
                     same.wall_ms, same.cpus);
         std::printf("two busy workers on CPUs %d and %d: %6.1f ms (median of 3), %.2f CPUs' worth of time\n", cpu[0],
                     cpu[1], apart.wall_ms, apart.cpus);
-        // One CPU gives at most one second of CPU time per second: that is not speed, it is logic.
-        bool turns = same.cpus <= 1.05;
+        // One CPU gives at most one second of CPU time per second: that is not speed, it is
+        // logic. The 25 % margin covers the moments before a child has pinned itself.
+        bool turns = same.cpus <= 1.25;
         std::printf("pinned to one CPU they took turns (at most 1 CPU's worth): %s\n", turns ? "yes" : "NO");
         // Speed is reported, not enforced: 2x is the most it can be, and other programs
         // on the machine share "our" second CPU (then apart.cpus is well below 2).
