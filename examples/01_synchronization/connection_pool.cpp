@@ -24,6 +24,8 @@ struct Child {  // owns a child: if we leave early, it is killed and reaped
     ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
     pid_t pid = -1;
 };
+// In memory two processes share, an atomic must be lock-free: a library lock is per process.
+static_assert(std::atomic<int>::is_always_lock_free);
 struct Pool {  // in a MAP_SHARED mapping. The atomics only measure; the semaphore limits.
     sem_t free_slots;  // counts free connections
     std::atomic<int> in_use{0}, peak{0};

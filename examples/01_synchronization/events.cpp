@@ -30,6 +30,8 @@ struct SharedEvent {  // for every process that maps it
     }
 };
 
+// In memory two processes share, an atomic must be lock-free: a library lock is per process.
+static_assert(std::atomic<int>::is_always_lock_free);
 struct Shared { SharedEvent gun; std::atomic<int> at_line{0}, passed{0}; };  // in the mapping
 }  // namespace
 

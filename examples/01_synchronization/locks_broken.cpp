@@ -30,6 +30,8 @@ struct Child {  // owns a child: if we leave early, it is killed and reaped
     pid_t pid = -1;
 };
 
+// In memory two processes share, an atomic must be lock-free: a library lock is per process.
+static_assert(std::atomic<long>::is_always_lock_free && std::atomic<int>::is_always_lock_free);
 struct Shared {  // built in a MAP_SHARED mapping before fork()
     std::atomic<long> counter{0};
     std::atomic<int> ready{0};  // start gate: all workers run at the same time

@@ -51,6 +51,8 @@ private:
 template <class T> struct Value {
     SharedMutex lock;
     std::atomic<T> value{};
+    // In memory two processes share, an atomic must be lock-free: a library lock is per process.
+    static_assert(std::atomic<T>::is_always_lock_free);
 };
 
 /// Two Values in one anonymous MAP_SHARED mapping created before fork(), so

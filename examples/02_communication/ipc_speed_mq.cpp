@@ -1,31 +1,24 @@
 // ipc_speed_mq.cpp — how fast a POSIX message queue moves messages of three
-// sizes from one process to another, and where its size limit stops it. Small
-// counts on purpose: a first impression of this machine, printed, never judged.
+// sizes from one process to another, and where its size limit stops it (shared
+// checks: ipc_speed.hpp). A first impression, printed, never judged.
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <exception>
 #include <fstream>
 #include <stdexcept>
 #include <string>
-#include <system_error>
-#include <vector>
 #include <fcntl.h>
 #include <mqueue.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-namespace {
+#include "ipc_speed.hpp"
 
-// A failed call throws, naming the call; main prints it.
-int check(int rc, const char* what) {
-    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
-    return rc;
-}
+namespace {
 
 /// A queue opened before fork(), so the child inherits the descriptor. The
 /// name is unlinked at once: nothing can be left in the mqueue file system.
@@ -42,7 +35,7 @@ public:
     }
     ~Queue() { ::mq_close(mq_); }
     Queue(const Queue&) = delete;
-    void send(const char* p, size_t n) {
+    void send(const char* p, size_t n) {  // one message, boundaries kept: no loop
         while (::mq_send(mq_, p, n, 0) == -1) if (errno != EINTR) check(-1, "mq_send");
     }
     // No end-of-file here: we hold the queue too, so only a time-out can tell
@@ -77,31 +70,13 @@ double throughput(size_t size, std::uint64_t count) {
     std::fflush(stdout);
     Child producer(check(::fork(), "fork"));
     if (producer.pid == 0) {  // the child ends here, whatever happens: never in main's code
-        int code = 1;
-        try {
-            std::vector<char> msg(size, 'x');
-            for (std::uint64_t i = 0; i < count; ++i) {
-                std::memcpy(msg.data(), &i, sizeof i);
-                q.send(msg.data(), size);  // one message, boundaries kept: no loop
-            }
-            code = 0;
-        } catch (const std::exception& e) { std::fprintf(stderr, "ipc_speed_mq (child): %s\n", e.what()); }
-        _exit(code);
+        _exit(produce("ipc_speed_mq", q, size, count));
     }
-    std::vector<char> msg(size);
-    bool intact = true;
-    for (std::uint64_t i = 0; i < count; ++i) {
-        size_t n = q.receive(msg.data(), size);
-        std::uint64_t seq;
-        std::memcpy(&seq, msg.data(), sizeof seq);
-        intact = intact && n == size && seq == i && msg.back() == 'x';
-    }
-    std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
+    double mbs = consume(q, size, count, t0);
     int status = 0;  // the producer has sent everything: this wait is short
     check(::waitpid(producer.pid, &status, 0), "waitpid");
     producer.pid = -1;
-    intact = intact && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    return intact ? static_cast<double>(size) * static_cast<double>(count) / dt.count() / 1e6 : -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? mbs : -1;
 }
 
 }  // namespace
@@ -111,12 +86,10 @@ int main(int argc, char**) {
     try {
         long limit = 8192;  // the largest message a queue may hold (8192 by default)
         std::ifstream("/proc/sys/fs/mqueue/msgsize_max") >> limit;
-        struct Row { const char* label; size_t size; std::uint64_t count; };
-        const Row rows[] = {{"64 B", 64, 20'000}, {"4 KiB", 4096, 5'000}, {"64 KiB", 65536, 400}};
         bool ok = true;
         std::printf("throughput in MB/s (higher is better), one producer -> one consumer\n");
         std::printf("%-8s %10s\n", "message", "POSIX mq");
-        for (const Row& r : rows) {
+        for (const Row& r : kRows) {
             if (static_cast<long>(r.size) > limit) {  // mq_open would fail with EINVAL
                 std::printf("%-8s %10s (over msgsize_max = %ld)\n", r.label, "n/a", limit);
                 continue;
@@ -125,8 +98,7 @@ int main(int argc, char**) {
             ok = ok && mbs > 0;
             std::printf("%-8s %10.0f\n", r.label, mbs);
         }
-        std::printf("%s\n", ok ? "every message arrived complete and in order" : "FAILED: data damaged");
-        return ok ? 0 : 1;
+        return verdict(ok);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "ipc_speed_mq: %s\n", e.what());
         return 1;

@@ -1,7 +1,7 @@
 // ipc_speed_shm.cpp — how fast shared memory moves messages of three sizes from
 // one process to another when they are handed over through a ring of slots:
-// two process-shared semaphores count the full and the free slots. Small counts
-// on purpose: a first impression of this machine, printed, never judged.
+// two process-shared semaphores count the full and the free slots (shared
+// checks: ipc_speed.hpp). A first impression, printed, never judged.
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -10,21 +10,15 @@
 #include <cstring>
 #include <exception>
 #include <stdexcept>
-#include <system_error>
-#include <vector>
 #include <semaphore.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-namespace {
+#include "ipc_speed.hpp"
 
-// A failed call throws, naming the call; main prints it.
-int check(int rc, const char* what) {
-    if (rc == -1) throw std::system_error(errno, std::generic_category(), what);
-    return rc;
-}
+namespace {
 
 /// The ring lives in an anonymous MAP_SHARED mapping made before fork(), so
 /// both processes see the same pages. Each side keeps its own slot index.
@@ -44,10 +38,11 @@ public:
         std::memcpy(slot(next_++), p, n);
         check(::sem_post(&h_->items), "sem_post");  // one more full slot
     }
-    void receive(char* p, size_t n) {
+    size_t receive(char* p, size_t n) {
         wait(&h_->items);
         std::memcpy(p, slot(next_++), n);  // copied out, as the other mechanisms do
         check(::sem_post(&h_->spaces), "sem_post");
+        return n;
     }
 private:
     static constexpr unsigned slots = 32;
@@ -76,38 +71,20 @@ struct Child {  // kills and reaps a child still running when the scope is left
 };
 
 /// A child sends `count` numbered messages; we receive and check every one.
-/// Returns MB/s, or -1 if a message arrived damaged or out of order.
+/// Returns MB/s, or -1 if a message arrived damaged, short or out of order.
 double throughput(size_t size, std::uint64_t count) {
     Ring ring(size);
     auto t0 = std::chrono::steady_clock::now();
     std::fflush(stdout);
     Child producer(check(::fork(), "fork"));
     if (producer.pid == 0) {  // the child ends here, whatever happens: never in main's code
-        int code = 1;
-        try {
-            std::vector<char> msg(size, 'x');
-            for (std::uint64_t i = 0; i < count; ++i) {
-                std::memcpy(msg.data(), &i, sizeof i);
-                ring.send(msg.data(), size);
-            }
-            code = 0;
-        } catch (const std::exception& e) { std::fprintf(stderr, "ipc_speed_shm (child): %s\n", e.what()); }
-        _exit(code);
+        _exit(produce("ipc_speed_shm", ring, size, count));
     }
-    std::vector<char> msg(size);
-    bool intact = true;
-    for (std::uint64_t i = 0; i < count; ++i) {
-        ring.receive(msg.data(), size);
-        std::uint64_t seq;
-        std::memcpy(&seq, msg.data(), sizeof seq);
-        intact = intact && seq == i && msg.back() == 'x';
-    }
-    std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
+    double mbs = consume(ring, size, count, t0);
     int status = 0;  // the producer has sent everything: this wait is short
     check(::waitpid(producer.pid, &status, 0), "waitpid");
     producer.pid = -1;
-    intact = intact && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    return intact ? static_cast<double>(size) * static_cast<double>(count) / dt.count() / 1e6 : -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? mbs : -1;
 }
 
 }  // namespace
@@ -115,18 +92,15 @@ double throughput(size_t size, std::uint64_t count) {
 int main(int argc, char**) {
     if (argc > 1) { std::fprintf(stderr, "usage: ipc_speed_shm\n"); return 2; }
     try {
-        struct Row { const char* label; size_t size; std::uint64_t count; };
-        const Row rows[] = {{"64 B", 64, 20'000}, {"4 KiB", 4096, 5'000}, {"64 KiB", 65536, 400}};
         bool ok = true;
         std::printf("throughput in MB/s (higher is better), one producer -> one consumer\n");
         std::printf("%-8s %10s\n", "message", "shared mem");
-        for (const Row& r : rows) {
+        for (const Row& r : kRows) {
             double mbs = throughput(r.size, r.count);
             ok = ok && mbs > 0;
             std::printf("%-8s %10.0f\n", r.label, mbs);
         }
-        std::printf("%s\n", ok ? "every message arrived complete and in order" : "FAILED: data damaged");
-        return ok ? 0 : 1;
+        return verdict(ok);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "ipc_speed_shm: %s\n", e.what());
         return 1;

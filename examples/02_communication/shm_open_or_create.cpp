@@ -27,6 +27,8 @@ int check(int rc, const char* what) {
 
 // Owns a child: if we leave early, it is killed and reaped.
 struct Child { ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); } pid_t pid = -1; };
+// In memory two processes share, an atomic must be lock-free: a library lock is per process.
+static_assert(std::atomic<int>::is_always_lock_free);
 struct Block { std::atomic<int> ready; char text[60]; };   // ready is set LAST by the creator
 
 // Polls `done` every millisecond for at most one second.

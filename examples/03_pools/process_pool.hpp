@@ -184,6 +184,9 @@ struct ReplyLog {
     std::atomic<std::uint64_t> taken{0};         // by the dispatcher
     std::atomic<bool> reader_asleep{false};      // the dispatcher is about to poll()
     char bytes[kSize];
+    // In memory two processes share, an atomic must be lock-free: a library lock is per process.
+    static_assert(std::atomic<std::uint64_t>::is_always_lock_free &&
+                  std::atomic<bool>::is_always_lock_free);
 
     // Worker: appends a whole frame; false if it does not fit now.
     bool put(std::string_view frame)

@@ -25,6 +25,8 @@ int check(int rc, const char* what) {
 }
 
 // Counters both stages see (MAP_SHARED): how far the source ever got ahead.
+// In memory two processes share, an atomic must be lock-free: a library lock is per process.
+static_assert(std::atomic<long>::is_always_lock_free);
 struct Progress { std::atomic<long> written{0}, consumed{0}, max_ahead{0}; };
 
 struct Owners {  // the mapping, the pipe's two ends and the child, released in reverse

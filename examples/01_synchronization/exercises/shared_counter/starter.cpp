@@ -33,6 +33,8 @@ struct Child {  // if we leave early, the child is killed and reaped
     pid_t pid = -1;
 };
 
+// In memory two processes share, an atomic must be lock-free: a library lock is per process.
+static_assert(std::atomic<bool>::is_always_lock_free);
 struct Shared {  // lives in a MAP_SHARED mapping, made before fork()
     pthread_mutex_t mutex;
     long counter = 0;  // guarded by mutex
