@@ -45,8 +45,14 @@ int check(int rc, const char* what) {
 }
 
 // ANCHOR: owner
-/// One child as Asio sees it: two stream_descriptors that close their fds
-/// when destroyed. The destructor kills and reaps a child we never waited for.
+/// Kills and reaps a child we never waited for (SIGKILL cannot be caught: bounded).
+struct Child {
+    pid_t pid = -1;
+    ~Child() { if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0); }
+};
+
+/// One child as Asio sees it: two stream_descriptors that close their fds when
+/// destroyed, and the Child member that owns the process.
 class AsyncChild : public std::enable_shared_from_this<AsyncChild> {
 public:
     AsyncChild(asio::io_context& io, int id) : id_(id), out_(io), exit_(io) {
@@ -54,26 +60,18 @@ public:
         check(::pipe2(fds, O_CLOEXEC), "pipe2");
         out_.assign(fds[0]);                         // Asio owns the read end now
         std::cout.flush();
-        pid_ = ::fork();
-        if (pid_ == 0) child_main(id, fds[1]);
+        child_.pid = ::fork();
+        if (child_.pid == 0) child_main(id, fds[1]);
 #ifndef BREAK_KEEP_WRITE_END  // "Break it" on the page: build with -DBREAK_KEEP_WRITE_END
         ::close(fds[1]);                             // our copy: EOF needs every writer gone
 #else
         std::cout << std::unitbuf; ::alarm(3);       // kept open: print at once; SIGALRM ends the hang
 #endif
-        check(pid_, "fork");
-        int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
-        if (pidfd < 0) {                             // a throwing constructor runs no destructor
-            int saved = errno;
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-            errno = saved;
-            check(-1, "pidfd_open");
-        }
+        check(child_.pid, "fork");
+        // If this throws, no ~AsyncChild runs, but the members built so far are
+        // destroyed: child_ kills and reaps the child.
+        int pidfd = check(static_cast<int>(::syscall(SYS_pidfd_open, child_.pid, 0)), "pidfd_open");
         exit_.assign(pidfd);
-    }
-    ~AsyncChild() {  // SIGKILL cannot be caught: this wait is bounded
-        if (pid_ > 0 && !reaped_ && ::kill(pid_, SIGKILL) == 0) ::waitpid(pid_, nullptr, 0);
     }
     // ANCHOR_END: owner
 
@@ -107,17 +105,16 @@ private:
     void reap() {
         siginfo_t info{};
         check(::waitid(P_PIDFD, static_cast<id_t>(exit_.native_handle()), &info, WEXITED), "waitid");
-        reaped_ = true;
+        child_.pid = -1;                             // reaped: never kill a reused PID
         exit_code_ = info.si_code == CLD_EXITED ? info.si_status : -1;
         std::cout << "child " << id_ << " exited with code " << exit_code_ << '\n';
     }
     // ANCHOR_END: handlers
 
     int id_;
-    pid_t pid_ = -1;
-    bool reaped_ = false;
     int lines_ = 0, exit_code_ = -1;
     std::string buffer_;
+    Child child_;                                    // the process: killed unless reaped
     asio::posix::stream_descriptor out_, exit_;
 };
 

@@ -1,6 +1,6 @@
 // coro_epoll.cpp — C++20 coroutines over epoll, with no library.
 //
-// The same job as epoll_children.cpp, but each child is supervised by a
+// The job of epoll_pipes.cpp and epoll_pidfds.cpp at once; each child is supervised by a
 // coroutine that reads like blocking code: "wait until the pipe is readable,
 // read, repeat; then wait until the pidfd is readable, reap". Underneath, one
 // thread runs one epoll loop (Py: `async def` + `await` + asyncio's loop).
