@@ -1,11 +1,11 @@
 // Chapter 8's data analyser (examples/08_applied/data_analyser.cpp and its
 // statistics.hpp), its real functions: worker processes summarise chunks of a shared
-// array with analyse_chunk(),
-// the parent merges the summaries with merge() (Chan et al.'s merge of moments) and
-// selects the median from the sorted chunks with kth_smallest(). The merged count,
-// mean, variance, min, max and median equal a one-pass computation over the same data
-// for every chunking, uneven ones and one-element chunks included; the seed's method
-// (averaging per-chunk standard deviations, the median of the chunk medians) does not.
+// array with analyse_chunk(), the parent merges the summaries with merge() (Chan et
+// al.'s merge of moments) and selects the median from the sorted chunks with
+// kth_smallest(). The merged count, mean, variance, min, max and median equal a
+// one-pass computation over the same data for every chunking, uneven ones and
+// one-element chunks included; the seed's method (average_chunks(): the mean of the
+// per-chunk standard deviations, the median of the chunk medians) does not.
 
 // The example has its own main(); include it under another name. It includes
 // statistics.hpp (the functions tested here) and keeps its constants in an anonymous
