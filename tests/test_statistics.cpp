@@ -1,13 +1,15 @@
-// Chapter 8's data analyser (examples/08_applied/data_analyser.cpp), its real
-// functions: worker processes summarise chunks of a shared array with analyse_chunk(),
-// the parent merges the summaries with merge() (Chan et al.'s merge of moments) and
-// selects the median from the sorted chunks with kth_smallest(). The merged count,
-// mean, variance, min, max and median equal a one-pass computation over the same data
-// for every chunking, uneven ones and one-element chunks included; the seed's method
-// (averaging per-chunk standard deviations, the median of the chunk medians) does not.
+// Chapter 8's data analyser (examples/08_applied/data_analyser.cpp and its
+// statistics.hpp), its real functions: worker processes summarise chunks of a shared
+// array with analyse_chunk(), the parent merges the summaries with merge() (Chan et
+// al.'s merge of moments) and selects the median from the sorted chunks with
+// kth_smallest(). The merged count, mean, variance, min, max and median equal a
+// one-pass computation over the same data for every chunking, uneven ones and
+// one-element chunks included; the seed's method (average_chunks(): the mean of the
+// per-chunk standard deviations, the median of the chunk medians) does not.
 
-// The example is one file with its own main(); include it under another name. Its
-// functions live in an anonymous namespace, which this translation unit can see.
+// The example has its own main(); include it under another name. It includes
+// statistics.hpp (the functions tested here) and keeps its constants in an anonymous
+// namespace, which this translation unit can see.
 #define main data_analyser_example_main
 #include "../examples/08_applied/data_analyser.cpp"
 #undef main
@@ -31,7 +33,7 @@ namespace {
 std::vector<double> example_data(std::size_t n = kCount)
 {
     std::vector<double> v(n);
-    generate(v);
+    generate(v, kChunks);
     return v;
 }
 
@@ -109,24 +111,16 @@ Merged merge_right(const ParallelSummary& ps, bool reverse_order = false)
     return m;
 }
 
-// The seed's reduction: plain averages of per-chunk results.
+// The seed's reduction: plain averages of per-chunk results (the example's
+// average_chunks()).
 struct Seed {
     double mean, stddev, median;
 };
 
 Seed merge_seed(const ParallelSummary& ps)
 {
-    Seed r{0, 0, 0};
-    std::vector<double> medians;
-    const auto s = ps.summaries();
-    for (const auto& cs : s) {
-        r.mean += cs.moments.mean / static_cast<double>(s.size());
-        r.stddev += cs.moments.stddev() / static_cast<double>(s.size());
-        medians.push_back(cs.median);
-    }
-    std::sort(medians.begin(), medians.end());
-    r.median = median_of_sorted(medians);
-    return r;
+    const Averaged a = average_chunks(ps.summaries());
+    return {a.mean, a.stddev, a.median};
 }
 
 // The reference, computed over the whole data set at once, independently of the
