@@ -1,13 +1,9 @@
 // ANCHOR: owners
 // connection.hpp - what listener_authkey and listener_bad_peers share: Python's
-// multiprocessing.connection in C++. Messages framed as Connection frames them, the
-// authkey handshake (HMAC-SHA256 from OpenSSL's libcrypto), and a server process.
+// multiprocessing.connection in C++. Messages framed as Connection frames them, a
+// client and a server process that use the authkey handshake of authkey.hpp.
 #pragma once
 #include <arpa/inet.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -24,6 +20,8 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+
+#include "authkey.hpp"  // the handshake, shared with custom_manager_auth
 
 // A failed call throws, naming the call; main prints it.
 inline int check(int rc, const char* what) {
@@ -72,36 +70,6 @@ inline std::string recv_bytes(int fd) {  // Py: conn.recv_bytes(max_message)
     return m;
 }
 // ANCHOR_END: frames
-// ANCHOR: auth
-const std::string challenge_tag = "#CHALLENGE#";
-inline std::string hmac_sha256(const std::string& key, const std::string& msg) {
-    unsigned char out[EVP_MAX_MD_SIZE];  // 32 bytes are used
-    unsigned int len = 0;
-    if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-             reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), out, &len) == nullptr)
-        throw std::runtime_error("HMAC failed");
-    return std::string(reinterpret_cast<char*>(out), len);
-}
-// Server side (Py: connection.deliver_challenge): a fresh random challenge per
-// connection, so an answer recorded from another connection is worthless.
-inline void deliver_challenge(int fd, const std::string& key) {
-    unsigned char nonce[32];
-    if (RAND_bytes(nonce, sizeof nonce) != 1) throw std::runtime_error("RAND_bytes failed");
-    const std::string message(reinterpret_cast<char*>(nonce), sizeof nonce);
-    send_bytes(fd, challenge_tag + message);
-    const std::string answer = recv_bytes(fd);
-    const std::string expected = hmac_sha256(key, message);
-    const bool right_size = answer.size() == expected.size();
-    // Constant time: memcmp would stop at the first wrong byte and leak how far it got.
-    if (!right_size || CRYPTO_memcmp(answer.data(), expected.data(), expected.size()) != 0) {
-        send_bytes(fd, "#FAILURE#");  // Py: the client raises AuthenticationError too
-        throw ProtocolError(right_size ? "AuthenticationError: digest received was wrong"
-                                       : "malformed answer of " + std::to_string(answer.size()) +
-                                             " bytes, expected " + std::to_string(expected.size()));
-    }
-    send_bytes(fd, "#WELCOME#");
-}
-// ANCHOR_END: auth
 // ANCHOR: sockets
 struct Address { sockaddr_storage sa{}; socklen_t len = 0; };
 inline Address unix_address(const std::string& name) {  // abstract (a leading '\0'): no file
@@ -160,7 +128,7 @@ inline int serve(int listener, int parent, const std::string& key) {
         check(::setsockopt(conn.fd, SOL_SOCKET, SO_RCVTIMEO, &t, sizeof t), "setsockopt");
         std::string verdict;
         try {
-            deliver_challenge(conn.fd, key);
+            deliver_challenge(conn.fd, key, send_bytes, recv_bytes);
             const std::string request = recv_bytes(conn.fd);
             send_bytes(conn.fd, "pong");
             verdict = "served (" + request + ")";

@@ -2,43 +2,12 @@
 // challenge-response (OpenSSL's libcrypto), and bad clients - a wrong key, an
 // oversized or half-sent message, a malformed request - each cost only their own
 // connection while the server keeps serving the others.
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
-
 #include <charconv>
 
+#include "authkey.hpp"  // the handshake of listener_client
 #include "manager_wire.hpp"
 
 namespace {
-
-std::string hmac_sha256(const std::string& key, const std::string& msg) {
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-             reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), out, &len) == nullptr)
-        throw std::runtime_error("HMAC failed");
-    return std::string(reinterpret_cast<char*>(out), len);
-}
-void deliver_challenge(int fd, const std::string& key) {  // the server's side
-    unsigned char nonce[32];  // fresh each time: a recorded answer is worth nothing
-    if (RAND_bytes(nonce, sizeof nonce) != 1) throw std::runtime_error("RAND_bytes failed");
-    const std::string message(reinterpret_cast<char*>(nonce), sizeof nonce);
-    send_msg(fd, "#CHALLENGE#" + message);
-    const std::string answer = recv_msg(fd), expected = hmac_sha256(key, message);
-    if (answer.size() != expected.size() ||  // constant time: no clue in how long it took
-        CRYPTO_memcmp(answer.data(), expected.data(), expected.size()) != 0) {
-        send_msg(fd, "#FAILURE#");
-        throw ProtocolError("AuthenticationError: digest received was wrong");
-    }
-    send_msg(fd, "#WELCOME#");
-}
-void answer_challenge(int fd, const std::string& key) {  // the client's side
-    const std::string challenge = recv_msg(fd);
-    send_msg(fd, hmac_sha256(key, challenge.substr(std::strlen("#CHALLENGE#"))));
-    if (recv_msg(fd) != "#WELCOME#") throw ProtocolError("AuthenticationError: key refused");
-}
 
 std::string counter(long& n, const std::string& request) {  // "increment N" or "value"
     if (request == "value") return std::to_string(n);
@@ -55,10 +24,10 @@ std::string misbehave(const Address& a, const std::string& key, const std::strin
     Fd s = connect_to(a);
     std::string result = "closed by the server";
     try {
-        answer_challenge(s.fd, key);
+        answer_challenge(s.fd, key, send_msg, recv_msg);
         check(static_cast<int>(::send(s.fd, raw.data(), raw.size(), MSG_NOSIGNAL)), "send");
         check(::shutdown(s.fd, SHUT_WR), "shutdown");
-    } catch (const ProtocolError& e) { result = e.what(); }  // the handshake failed
+    } catch (const AuthenticationError& e) { result = e.what(); }  // the handshake failed
     for (char sink[64]; ::recv(s.fd, sink, sizeof sink, 0) > 0;) {}  // the server has spoken
     return result;
 }
@@ -73,11 +42,11 @@ int run() {
     Fd listener = listen_on(a);
     Child server(start_server([&] {
         long n = 0;
-        return serve(listener.fd, [&](int fd) { deliver_challenge(fd, key); },
+        return serve(listener.fd, [&](int fd) { deliver_challenge(fd, key, send_msg, recv_msg); },
                      [&](const std::string& q) { return counter(n, q); });
     }));
     Fd good = connect_to(a);  // Py: manager.connect(); it stays connected throughout
-    answer_challenge(good.fd, key);
+    answer_challenge(good.fd, key, send_msg, recv_msg);
     say("good client: increment 5 -> " + request(good, "increment 5"));
     say("wrong key -> " + misbehave(a, "wrong key", ""));
     say("length 1 GiB -> " + misbehave(a, key, length(1u << 30)));
