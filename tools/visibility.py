@@ -10,9 +10,10 @@ mmap, shm_open, pthread_*, sem_*, mq_*, socketpair, epoll_*, sigaction, MPI_*, .
 plumbing such as read/write/close is not counted) and looks for each in the code its page shows without a click: the region
 views (a header's too) and, unless it is folded, the whole listing, in English and in
 Chinese. A header's calls may show in that header's regions under any example of the
-same page: a page shows a shared header once. Exits 1 and lists every call a page hides. --stats prints, per chapter and
-for all of them, the lines shown against the lines of the files (a header counts
-once, as a file of its own chapter, with the most of it that one page shows), the
+same page: a page shows a shared header once. Exits 1 and lists every call a page
+hides. --stats prints, per chapter and for all of them, the lines shown against the
+lines of the files (a header counts once, as a file of its own chapter, with the most
+of it that one page shows; an empty line between regions counts as shown), the
 examples whose calls are all visible, the median file length and the files shown
 whole; it always exits 0.
 """
@@ -131,6 +132,12 @@ def shown(site, lang):
     return result
 
 
+def blank_lines(text):
+    """Line numbers of the empty lines: a region ends before the blank line that
+    separates it from the next, so a file shown by regions leaves those out."""
+    return {i for i, line in enumerate(text.splitlines(), 1) if not line.strip()}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", required=True, help="build directory (examples.json, site/)")
@@ -168,7 +175,7 @@ def main():
             header_calls[os.path.basename(header["source"])] = calls(header_text)
             if os.path.basename(os.path.dirname(header["source"])) == example["chapter"]:
                 headers.append((os.path.basename(header["source"]),
-                                len(header_text.splitlines())))
+                                len(header_text.splitlines()), blank_lines(header_text)))
         row = figures.setdefault(example["chapter"], [])
         for lang in languages:
             if example["id"] not in pages[lang]:
@@ -186,14 +193,14 @@ def main():
                 problems.append(f"{lang}: {example['id']}: the page hides "
                                 + ", ".join(hidden))
             if lang == "en":
-                row.append((total, len(numbers.get(None, set()) & set(range(1, total + 1))),
-                            not hidden))
-                for name, lines in headers:
+                shown_lines = numbers.get(None, set()) | blank_lines(text)
+                row.append((total, len(shown_lines & set(range(1, total + 1))), not hidden))
+                for name, lines, blank in headers:
                     # A header is one file however many examples include it: it counts
                     # once, with the most of it one page shows, under any of the page's
                     # programs (whole if one page shows every line), its calls visible
                     # if every page shows them.
-                    seen = len(page_numbers.get(name, set()) & set(range(1, lines + 1)))
+                    seen = len((page_numbers.get(name, set()) | blank) & set(range(1, lines + 1)))
                     key = (example["chapter"], name)
                     old = header_rows.get(key, (lines, 0, True))
                     header_rows[key] = (lines, max(old[1], seen), old[2] and not hidden)

@@ -38,6 +38,7 @@ struct Fd {
 // A bad peer: this connection ends, the server goes on.
 struct ProtocolError : std::runtime_error { using std::runtime_error::runtime_error; };
 // ANCHOR_END: owners
+
 // ANCHOR: frames
 constexpr std::uint32_t max_message = 4096;  // Py: recv_bytes(maxlength)
 inline void send_all(int fd, const std::string& b) {  // MSG_NOSIGNAL: EPIPE, not SIGPIPE
@@ -70,6 +71,7 @@ inline std::string recv_bytes(int fd) {  // Py: conn.recv_bytes(max_message)
     return m;
 }
 // ANCHOR_END: frames
+
 // ANCHOR: sockets
 struct Address { sockaddr_storage sa{}; socklen_t len = 0; };
 inline Address unix_address(const std::string& name) {  // abstract (a leading '\0'): no file
@@ -115,6 +117,7 @@ inline std::string client(const Address& a, const std::function<std::string(cons
     return recv_bytes(s.fd);
 }
 // ANCHOR_END: sockets
+
 // ANCHOR: server
 // One connection at a time, until the parent closes its end of `parent`. Whatever a
 // peer sends, only its own connection ends; the verdict goes back to the parent.

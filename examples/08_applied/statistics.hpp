@@ -27,6 +27,7 @@ inline void generate(std::span<double> out, std::size_t chunks) {
     }
 }
 // ANCHOR_END: data
+
 // ANCHOR: moments
 /// Mergeable summary: count, mean, M2 (sum of squared deviations), min, max.
 struct Moments {
@@ -58,6 +59,7 @@ inline Moments merge(const Moments& a, const Moments& b) {
     return r;
 }
 // ANCHOR_END: moments
+
 // ANCHOR: chunk
 /// What each worker reports about its chunk.
 struct ChunkSummary {
@@ -96,6 +98,7 @@ inline Averaged average_chunks(std::span<const ChunkSummary> chunks) {
     return r;
 }
 // ANCHOR_END: chunk
+
 // ANCHOR: select
 /// The k-th smallest value (0-based) over several sorted runs: a k-way merge that
 /// stops at k. Exact, and it never copies the data into one array.

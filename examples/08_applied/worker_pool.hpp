@@ -58,6 +58,7 @@ private:
     std::map<int, Result> results_;   // ordered by task id for the report
 };
 // ANCHOR_END: parts
+
 // ANCHOR: pool
 class WorkerPool {
 public:
